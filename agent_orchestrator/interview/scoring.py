@@ -4,8 +4,8 @@ The rules, in order:
 - an endpoint that failed most calls is *unavailable*: not judged, never saved as a judgement;
 - *blocked* when structured output fails badly, the endpoint is unreliable, or no low-risk task
   type qualifies;
-- *active* when instruction following, structured output and calibration all pass on a reliable
-  endpoint; it may take every task type whose dimensions it passed;
+- *active* when every dimension passed on a reliable endpoint; it may take every task type it
+  qualified for (codegen only when its TypeScript was really type-checked);
 - *limited* otherwise: low-risk task types only, every accepted output reviewed by the leader.
 """
 
@@ -35,7 +35,6 @@ PASS_THRESHOLD = 0.7
 BLOCK_STRUCTURED_BELOW = 0.5
 UNAVAILABLE_SHARE = 0.5
 UNRELIABLE_SHARE = 0.25
-GATING_DIMENSIONS: tuple[Dimension, ...] = ("instruction_following", "structured_json", "confidence_calibration")
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def decide_status(
     unreliable = reliability.transport_failures > UNRELIABLE_SHARE * reliability.cases
     if scores["structured_json"].score < BLOCK_STRUCTURED_BELOW or unreliable or not low_risk & set(qualified):
         return "blocked"
-    if all(scores[d].passed for d in GATING_DIMENSIONS) and qualified:
+    if all(score.passed for score in scores.values()):
         return "active"
     return "limited"
 
@@ -179,9 +178,12 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
 
 
 def _unavailable(spec: ModelSpec, run: SuiteRun, reliability: Reliability) -> InterviewResult:
-    errors = sorted({case.error for case in run.cases if case.error and case.error != "skipped"})
-    example = next((case.error_detail for case in run.cases if case.error and case.error != "skipped"), None)
-    reason = (f"the endpoint failed {reliability.transport_failures} of {reliability.cases} calls "
+    attempted = [case for case in run.cases if case.error and case.error != "skipped"]
+    skipped = sum(1 for case in run.cases if case.error == "skipped")
+    errors = sorted({case.error for case in attempted if case.error})
+    example = next((case.error_detail for case in attempted), None)
+    not_attempted = f", {skipped} more not attempted" if skipped else ""
+    reason = (f"the endpoint failed {len(attempted)} of {reliability.cases} calls{not_attempted} "
               f"({', '.join(errors) or 'errors'}){f': {example}' if example else ''}")
     return InterviewResult(
         worker_id=spec.model_id, outcome="unavailable", status="unavailable", saved=False,

@@ -9,12 +9,20 @@ from typing import ParamSpec, TypeVar
 
 from fastmcp.exceptions import ToolError
 
-from agent_orchestrator.errors import AOError
+from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.policies.redaction import Redactor
 
 P = ParamSpec("P")
 R = TypeVar("R")
 log = logging.getLogger("agent_orchestrator.server")
+
+
+INVALID_REQUEST = "invalid request: "
+
+
+def describe(exc: AOError) -> str:
+    """The client-facing message; usage errors are marked so callers (and `ao`) can tell them apart."""
+    return f"{INVALID_REQUEST}{exc}" if isinstance(exc, UsageError) else str(exc)
 
 
 def at_edge(redact: Redactor) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
@@ -26,7 +34,7 @@ def at_edge(redact: Redactor) -> Callable[[Callable[P, Awaitable[R]]], Callable[
             try:
                 return await fn(*args, **kwargs)
             except AOError as exc:
-                raise ToolError(redact(str(exc))) from None
+                raise ToolError(redact(describe(exc))) from None
             except ToolError:
                 raise
             except Exception as exc:

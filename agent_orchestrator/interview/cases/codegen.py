@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.answers import extract_code
 from agent_orchestrator.interview.profile import CheckResult
 from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
@@ -16,6 +17,7 @@ from agent_orchestrator.interview.typescript import check_typescript
 VERBS = ("clamp", "bound", "limit", "pin", "fit")
 NOUNS = ("Score", "Value", "Level", "Reading", "Amount")
 TS_LANGUAGES = ("ts", "typescript", "tsx")
+CODE_GATES = frozenset({"has_code", "exports_function"})
 
 
 def _grader(function_name: str, harness: str):  # noqa: ANN202 - closure type is spelled by Grader
@@ -23,7 +25,11 @@ def _grader(function_name: str, harness: str):  # noqa: ANN202 - closure type is
         code = extract_code(answer, TS_LANGUAGES)
         if not code:
             return [check("has_code", False, "no TypeScript code block in the answer")]
-        result = await check_typescript(code, harness, toolchain=env.typescript)
+        try:
+            result = await check_typescript(code, harness, toolchain=env.typescript)
+        except AOError as exc:  # the checker failing is not the worker's fault: record it, skip the check
+            return [check("has_code", True, f"{len(code)} characters of code"),
+                    check("type_checks_strict", None, f"type-check could not run: {exc}")]
         diagnostics = "; ".join(result.diagnostics[:3])
         return [
             check("has_code", True, f"{len(code)} characters of code"),
@@ -67,7 +73,7 @@ export function {name}(value: number, min: number, max: number): number {{
 }}
 ```"""
     return InterviewCase("typescript_codegen/clamp", "typescript_codegen", prompt, _grader(name, harness),
-                         gates=frozenset({"has_code"}), reference=reference)
+                         gates=CODE_GATES, reference=reference)
 
 
 def group_by(rng: random.Random) -> InterviewCase:
@@ -99,7 +105,7 @@ export function {name}<T>(items: T[], key: (item: T) => string): Record<string, 
 }}
 ```"""
     return InterviewCase("typescript_codegen/group_by", "typescript_codegen", prompt, _grader(name, harness),
-                         gates=frozenset({"has_code"}), reference=reference)
+                         gates=CODE_GATES, reference=reference)
 
 
 def filter_by_tag(rng: random.Random) -> InterviewCase:
@@ -134,7 +140,7 @@ export function {name}(items: {iface}[], tag: string): string[] {{
 }}
 ```"""
     return InterviewCase("typescript_codegen/filter_by_tag", "typescript_codegen", prompt,
-                         _grader(name, harness), gates=frozenset({"has_code"}), reference=reference)
+                         _grader(name, harness), gates=CODE_GATES, reference=reference)
 
 
 TEMPLATES = (clamp, group_by, filter_by_tag)

@@ -35,7 +35,7 @@ def sorted_uppercase(rng: random.Random) -> InterviewCase:
         ]
 
     return InterviewCase("instruction_following/sorted_uppercase", "instruction_following", prompt, grade,
-                         reference=expected)
+                         gates=frozenset({"same_words"}), reference=expected)
 
 
 def exact_token(rng: random.Random) -> InterviewCase:

@@ -19,6 +19,7 @@ FILLER = (
     "Everyone agreed the write-up should be easy to read.",
     "A few questions were left for the next regular meeting.",
 )
+GATES = frozenset({"non_empty", "key_facts"})
 PRODUCTS = ("Atlas", "Beacon", "Comet", "Drift", "Ember", "Flux")
 FEATURES = ("offline mode", "bulk export", "audit trail", "SSO login", "dark theme", "webhooks", "CSV import")
 
@@ -45,9 +46,13 @@ def _summary_checks(
         check("no_invented_numbers", not invented, f"numbers not in the source: {invented}" if invented else "none"),
         check("shorter_than_source", count < 0.8 * len(words_in(source)), "a summary, not a copy"),
     ]
+    found = 0
     for label, fact in required:
         present = mentions(text, fact) if not fact.replace(",", "").isdigit() else fact.replace(",", "") in numbers_in(text)
+        found += present
         checks.append(check(f"fact:{label}", present, f"{fact!r} {'present' if present else 'missing'}"))
+    # Length and honesty checks mean little for an answer that is about something else.
+    checks.append(check("key_facts", found * 2 >= len(required), f"{found}/{len(required)} required facts"))
     return checks
 
 
@@ -77,7 +82,7 @@ def incident(rng: random.Random) -> InterviewCase:
 
     reference = (f"The {service} service was degraded for {minutes} minutes and about {customers} customers saw "
                  f"errors until release {release} was rolled back.")
-    return InterviewCase("summarization/incident", "summarization", prompt, grade, gates=frozenset({"non_empty"}),
+    return InterviewCase("summarization/incident", "summarization", prompt, grade, gates=GATES,
                          reference=reference)
 
 
@@ -107,7 +112,7 @@ def release_notes(rng: random.Random) -> InterviewCase:
 
     reference = f"{product} {version} adds {', '.join(features)}. The {flag} flag is deprecated and will be removed on {day} March 2027."
     return InterviewCase("summarization/release_notes", "summarization", prompt, grade,
-                         gates=frozenset({"non_empty"}), reference=reference)
+                         gates=GATES, reference=reference)
 
 
 def decision_log(rng: random.Random) -> InterviewCase:
@@ -135,7 +140,7 @@ def decision_log(rng: random.Random) -> InterviewCase:
 
     reference = f"Decision: move reporting to {choice}. {owner} owns it, due {day} June 2027, budget {budget:,} dollars."
     return InterviewCase("summarization/decision_log", "summarization", prompt, grade,
-                         gates=frozenset({"non_empty"}), reference=reference)
+                         gates=GATES, reference=reference)
 
 
 TEMPLATES = (incident, release_notes, decision_log)

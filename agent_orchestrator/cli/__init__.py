@@ -1,0 +1,69 @@
+"""`ao`: every command is one in-process MCP tool call through `fastmcp.Client(server)`.
+
+This module only parses arguments; the agent stack is imported when a command runs, so
+`ao --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ao",
+        description="agent-orchestrator: interview worker models, then route engineering work to them.",
+        epilog="Exit codes: 0 success, 1 the workflow failed or refused, 2 bad usage.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    worker = commands.add_parser("worker", help="interview and inspect worker models")
+    worker_commands = worker.add_subparsers(dest="worker_command", metavar="SUBCOMMAND", required=True)
+    interview = worker_commands.add_parser("interview", help="interview a worker model and print its profile")
+    interview.add_argument("--provider", required=True, help="litellm, openai-compatible, ollama, local, ...")
+    interview.add_argument("--model", required=True, help="model name at that provider")
+    interview.add_argument("--base-url", help="endpoint base URL (overrides WORKER_MODEL_BASE_URL)")
+    interview.add_argument("--save", action="store_true", help="persist the profile to the state dir")
+    interview.add_argument("--seed", type=int, help="variant seed, to reproduce an interview")
+    _add_json(interview)
+    listing = worker_commands.add_parser("list", help="list saved worker profiles")
+    _add_json(listing)
+    profile = worker_commands.add_parser("profile", help="show one saved profile")
+    profile.add_argument("worker_id", help="provider:model, e.g. litellm:qwen3-coder")
+    _add_json(profile)
+
+    models = commands.add_parser("models", help="configured models and providers")
+    models_commands = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
+    _add_json(models_commands.add_parser("list", help="list configured models and providers"))
+
+    mcp = commands.add_parser("mcp", help="run or inspect the MCP server")
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="SUBCOMMAND", required=True)
+    mcp_commands.add_parser("serve", help="serve MCP over stdio (for Claude Desktop, VS Code, Cursor)")
+    _add_json(mcp_commands.add_parser("list-tools", help="list the server's tools"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `ao` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from agent_orchestrator import __version__
+
+        print(f"ao {__version__}")
+        sys.exit(EXIT_OK)
+    if args.command is None:
+        parser.print_help()
+        sys.exit(EXIT_USAGE)
+    from agent_orchestrator.cli.commands import run_command
+
+    sys.exit(run_command(args))

