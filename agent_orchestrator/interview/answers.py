@@ -60,7 +60,7 @@ def answer_line(text: str) -> str | None:
     matches = _ANSWER_LINE.findall(text)
     if not matches:
         return None
-    return matches[-1].strip().strip("`'\"*.").strip()
+    return matches[-1].strip().strip("`'\"*. ").strip()
 
 
 def numbers_in(text: str) -> set[str]:

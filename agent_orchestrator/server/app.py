@@ -22,7 +22,7 @@ from agent_orchestrator.workflows import interview as interview_flow
 from agent_orchestrator.workflows import workers
 from agent_orchestrator.workflows.workers import ModelsListing, WorkerList, WorkerProfileView
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
     "agent-orchestrator: interview worker models before they get work, then route engineering tasks to "
     "qualified workers. Start with list_models, then interview_worker."
@@ -45,8 +45,8 @@ def _add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
     edge = at_edge(runtime.redact)
 
     @server.tool(
-        annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False,
-                                    openWorldHint=True),
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
+                                    open_world_hint=True),
     )
     @edge
     async def interview_worker(

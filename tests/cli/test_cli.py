@@ -1,0 +1,126 @@
+"""`ao`: one in-process MCP call per command, readable output, JSON on request, honest exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from inline_snapshot import snapshot
+
+from agent_orchestrator import runtime as runtime_module
+from agent_orchestrator.cli import main
+from scripted import SEED, scripted_factory
+
+SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
+
+
+@pytest.fixture(autouse=True)
+def scripted_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI builds its own runtime: point its default model factory at scripted workers."""
+    monkeypatch.setattr(runtime_module, "build_model", scripted_factory(SEED))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def test_help_does_not_import_the_agent_stack() -> None:
+    code = (
+        "import sys\nfrom agent_orchestrator.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('pydantic_ai', 'fastmcp', 'pydantic', 'openai')]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in output
+
+
+def test_ideal_interview_prints_profile_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "worker", "interview", *SCRIPTED, "--model", "ideal")
+    assert code == 0
+    out = re.sub(r"\d+\.\d s\)", "N s)", out)
+    assert out.splitlines()[:9] == snapshot(
+        [
+            "worker  openai-compatible:ideal",
+            "status  ACTIVE  (suite 2026.11.1, seed 7, N s)",
+            "scores",
+            "  ✓ instruction_following    1.00  (3/3 cases)",
+            "  ✓ structured_json          1.00  (3/3 cases)",
+            "  ✓ summarization            1.00  (3/3 cases)",
+            "  ✓ code_understanding       1.00  (3/3 cases)",
+            "  ✓ typescript_codegen       1.00  (3/3 cases)",
+            "  ✓ confidence_calibration   1.00  (4/4 cases)",
+        ]
+    )
+    assert out.rstrip().endswith("not saved (pass --save to keep this profile)")
+
+
+def test_blocked_interview_prints_reasons_and_actions_and_exits_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "worker", "interview", *SCRIPTED, "--model", "json-broken")
+    assert code == 1
+    assert "status  BLOCKED" in out
+    reasons = out.split("reasons\n")[1].split("recommended actions\n")
+    assert any(line.startswith("  - structured_json: ") for line in reasons[0].splitlines())
+    assert "do not route production work to this worker" in reasons[1]
+
+
+def test_json_output_is_one_document_with_status_at_top(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "worker", "interview", *SCRIPTED, "--model", "overconfident", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["status"] == "limited" and document["profile"]["status"] == "limited"
+
+
+def test_save_then_list_and_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "worker", "interview", *SCRIPTED, "--model", "ideal", "--save")[0] == 0
+    code, out, _ = run(capsys, "worker", "list")
+    assert code == 0
+    assert re.sub(r"\d{4}-\d\d-\d\dT[\d:]{8}", "TIME", out).splitlines() == snapshot(
+        [
+            'WORKER                   STATUS  FRESHNESS  EVALUATED            TASK TYPES',
+            'openai-compatible:ideal  active  fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation',
+        ]
+    )
+    code, out, _ = run(capsys, "worker", "profile", "openai-compatible:ideal", "--json")
+    assert code == 0 and json.loads(out)["profile"]["seed"] == SEED
+
+
+def test_unknown_profile_is_exit_one_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "worker", "profile", "litellm:nope")
+    assert (code, out) == (1, "")
+    assert err.strip() == snapshot(
+        "ao: error: no saved profile for worker 'litellm:nope' (known: none saved yet); run `ao worker interview --provider litellm --model nope --save` first"
+    )
+
+
+def test_unknown_provider_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "worker", "interview", "--provider", "bogus", "--model", "x", "--json")
+    assert code == 2
+    assert json.loads(out)["error"].startswith("unknown provider 'bogus'")
+    assert "Traceback" not in err
+
+
+def test_bad_flag_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "worker", "interview", "--model", "x")
+    assert code == 2 and "--provider" in err
+
+
+def test_bad_configuration_is_usage_error_without_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AO_DRY_RUN", "perhaps")
+    code, _, err = run(capsys, "models", "list")
+    assert code == 2 and "AO_DRY_RUN" in err and "Traceback" not in err
+
+
+def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "mcp", "list-tools")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == snapshot(
+        ["TOOL", "interview_worker", "list_workers", "get_worker_profile", "list_models"]
+    )

@@ -1,0 +1,97 @@
+"""The MCP server through an in-memory client: schemas, annotations, progress, resources, prompts, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastmcp import Client
+from fastmcp.exceptions import ToolError
+from inline_snapshot import snapshot
+
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.server.app import create_server
+from scripted import SEED
+
+pytestmark = pytest.mark.anyio
+IDEAL = {"provider": "openai-compatible", "model": "ideal", "base_url": "http://scripted.test/v1", "seed": SEED}
+
+
+async def test_tools_and_their_annotations(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        tools = {tool.name: tool for tool in await client.list_tools()}
+    assert sorted(tools) == snapshot(["get_worker_profile", "interview_worker", "list_models", "list_workers"])
+    assert tools["list_workers"].annotations is not None and tools["list_workers"].annotations.read_only_hint
+    interview = tools["interview_worker"]
+    assert interview.annotations is not None
+    assert interview.annotations.read_only_hint is False and interview.annotations.open_world_hint is True
+    assert interview.output_schema is not None and "status" in interview.output_schema["properties"]
+    assert interview.input_schema["required"] == snapshot(["provider", "model"])
+
+
+async def test_interview_reports_progress_and_returns_structured_profile(runtime: Runtime) -> None:
+    seen: list[tuple[float, float | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    async with Client(create_server(runtime)) as client:
+        result = await client.call_tool("interview_worker", IDEAL, progress_handler=on_progress)
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "active"
+    assert len(seen) == result.structured_content["profile"]["reliability"]["cases"]
+    assert seen[-1][0] == seen[-1][1]
+
+
+async def test_saved_profile_is_listed_and_readable_as_resource(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        await client.call_tool("interview_worker", {**IDEAL, "save": True})
+        listed = await client.call_tool("list_workers", {})
+        profile = await client.call_tool("get_worker_profile", {"worker_id": "openai-compatible:ideal"})
+        resource = await client.read_resource("ao://workers")
+        one = await client.read_resource("ao://workers/openai-compatible:ideal")
+    assert listed.structured_content is not None
+    assert [w["worker_id"] for w in listed.structured_content["workers"]] == ["openai-compatible:ideal"]
+    assert profile.structured_content is not None and profile.structured_content["stale"] is False
+    assert json.loads(getattr(resource[0], "text"))["workers"][0]["status"] == "active"
+    assert json.loads(getattr(one[0], "text"))["profile"]["worker_id"] == "openai-compatible:ideal"
+
+
+async def test_unknown_profile_is_a_clear_tool_error(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        with pytest.raises(ToolError, match="no saved profile for worker 'nope:x'"):
+            await client.call_tool("get_worker_profile", {"worker_id": "nope:x"})
+
+
+async def test_unknown_provider_is_an_invalid_request(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        with pytest.raises(ToolError, match="^invalid request: unknown provider 'bogus'"):
+            await client.call_tool("interview_worker", {"provider": "bogus", "model": "x"})
+
+
+async def test_corrupt_profiles_file_is_reported_not_overwritten(runtime: Runtime) -> None:
+    runtime.profiles.path.parent.mkdir(parents=True)
+    runtime.profiles.path.write_text("{oops")
+    async with Client(create_server(runtime)) as client:
+        with pytest.raises(ToolError, match="not valid JSON.*left untouched"):
+            await client.call_tool("interview_worker", {**IDEAL, "save": True})
+        with pytest.raises(ToolError, match="left untouched"):
+            await client.call_tool("list_workers", {})
+    assert runtime.profiles.path.read_text() == "{oops"
+
+
+async def test_prompts_expose_the_interview_instructions(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        names = sorted(prompt.name for prompt in await client.list_prompts())
+        case = await client.get_prompt("interview_case", {"dimension": "structured_json", "seed": "3"})
+    assert names == snapshot(["interview_case", "worker_interview_instructions"])
+    text = getattr(case.messages[0].content, "text")
+    assert "structured_json/order" in text and "JSON object" in text
+
+
+async def test_list_models_reports_configuration_problems(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        result = await client.call_tool("list_models", {})
+    assert result.structured_content is not None
+    assert result.structured_content["default_model"] == "local:smollm2-135m-instruct"
+    assert {p["name"] for p in result.structured_content["providers"]} >= {"litellm", "openai-compatible", "local"}
