@@ -46,9 +46,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 class Settings(BaseSettings):
     """Every setting agent-orchestrator reads; field names are the env var names in lower case."""
 
-    model_config = SettingsConfigDict(
-        env_file=None, extra="ignore", case_sensitive=False, validate_default=True
-    )
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, validate_default=True)
 
     leader_model_provider: str | None = None
     leader_model_name: str | None = None

@@ -44,12 +44,11 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo("groq", "Groq", vendor_key="GROQ_API_KEY", needs_key=True),
         ProviderInfo("mistral", "Mistral", vendor_key="MISTRAL_API_KEY", needs_key=True),
         ProviderInfo("openrouter", "OpenRouter", vendor_key="OPENROUTER_API_KEY", needs_key=True),
-        ProviderInfo(
-            "ollama", "Ollama (OpenAI-compatible API)", default_base_url="http://localhost:11434/v1"
-        ),
+        ProviderInfo("ollama", "Ollama (OpenAI-compatible API)", default_base_url="http://localhost:11434/v1"),
         ProviderInfo("litellm", "a LiteLLM proxy", needs_base_url=True),
         ProviderInfo(
-            "openai-compatible", "any OpenAI-compatible server (vLLM, llama.cpp, LM Studio)",
+            "openai-compatible",
+            "any OpenAI-compatible server (vLLM, llama.cpp, LM Studio)",
             needs_base_url=True,
         ),
     )
@@ -175,8 +174,7 @@ def api_key_for(spec: ModelSpec, settings: Settings, role: Role) -> str | None:
         key = vendor.get_secret_value() if isinstance(vendor, SecretStr) and vendor.get_secret_value() else None
     if info.needs_key and not key:
         raise ProviderError(
-            f"provider {spec.provider!r} needs an API key: set {role.upper()}_MODEL_API_KEY"
-            f" (or {info.vendor_key})"
+            f"provider {spec.provider!r} needs an API key: set {role.upper()}_MODEL_API_KEY (or {info.vendor_key})"
         )
     return key
 

@@ -60,14 +60,14 @@ def test_malformed_model_id_is_explained(text: str) -> None:
 
 
 def test_unknown_provider_lists_the_known_ones() -> None:
-    with pytest.raises(ProviderError, match="unknown provider 'bogus'; known providers: .*litellm"):
+    with pytest.raises(ProviderError, match=r"unknown provider 'bogus'; known providers: .*litellm"):
         resolve_spec("bogus", "x", load_settings())
 
 
 def test_missing_key_names_the_variable_to_set() -> None:
     settings = load_settings()
     spec = resolve_spec("anthropic", "claude-sonnet", settings)
-    with pytest.raises(ProviderError, match="WORKER_MODEL_API_KEY .*ANTHROPIC_API_KEY"):
+    with pytest.raises(ProviderError, match=r"WORKER_MODEL_API_KEY .*ANTHROPIC_API_KEY"):
         build_model(spec, settings, "worker")
 
 
@@ -90,7 +90,9 @@ def test_base_url_credentials_are_dropped_and_fingerprint_is_stable() -> None:
     a = resolve_spec("openai-compatible", "m", settings, base_url="http://user:pw@Host:8000/v1/")
     b = resolve_spec("openai-compatible", "m", settings, base_url="http://host:8000/v1")
     assert a.base_url == "http://host:8000/v1" and a.fingerprint() == b.fingerprint()
-    assert a.fingerprint() != resolve_spec("openai-compatible", "m", settings, base_url="http://h2/v1").fingerprint()
+    assert (
+        a.fingerprint() != resolve_spec("openai-compatible", "m", settings, base_url="http://h2/v1").fingerprint()
+    )
 
 
 def test_not_a_url_is_refused() -> None:

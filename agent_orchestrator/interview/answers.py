@@ -38,7 +38,9 @@ def parse_json_answer(text: str) -> Any:
     except json.JSONDecodeError as exc:
         start = body.find("{")
         hint = " (JSON surrounded by prose)" if start > 0 else ""
-        raise AnswerFormatError(f"not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise AnswerFormatError(
+            f"not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def extract_code(text: str, languages: tuple[str, ...]) -> str | None:

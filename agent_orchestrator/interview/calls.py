@@ -133,7 +133,11 @@ def _describe(exc: BaseException, kind: ErrorKind, policy: CallPolicy, redact: R
 
 
 def _reply(
-    text: str | None, error: ErrorKind | None, detail: str | None, attempts: int, started: float,
+    text: str | None,
+    error: ErrorKind | None,
+    detail: str | None,
+    attempts: int,
+    started: float,
     answer_chars: int = 0,
 ) -> WorkerReply:
     latency = int((time.perf_counter() - started) * 1000)

@@ -7,12 +7,12 @@ evaluator grades each answer with its case's own grader. Progress is reported pe
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic_evals import Case, Dataset
-from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
+from pydantic_evals.evaluators import EvaluationReason, EvaluationResult, Evaluator, EvaluatorContext
 
 from agent_orchestrator.interview.calls import MAX_ANSWER_CHARS, CallPolicy, EndpointBreaker, WorkerReply, ask
 from agent_orchestrator.interview.profile import CaseResult, CheckResult
@@ -50,8 +50,10 @@ class _Grade(Evaluator[str, WorkerReply, None]):
 
     async def evaluate(self, ctx: EvaluatorContext[str, WorkerReply, None]) -> dict[str, EvaluationReason]:
         checks = await grade_reply(self.cases[ctx.name or ""], ctx.output, self.env)
-        return {c.name: EvaluationReason(value=c.passed if c.passed is not None else "skipped", reason=c.detail)
-                for c in checks}
+        return {
+            c.name: EvaluationReason(value=c.passed if c.passed is not None else "skipped", reason=c.detail)
+            for c in checks
+        }
 
 
 async def grade_reply(case: InterviewCase, reply: WorkerReply, env: GradingEnv) -> list[CheckResult]:
@@ -59,7 +61,9 @@ async def grade_reply(case: InterviewCase, reply: WorkerReply, env: GradingEnv) 
     if reply.error is not None:
         return [check("answered", False, f"{reply.error}: {reply.error_detail}")]
     if reply.answer_chars > MAX_ANSWER_CHARS:
-        return [check("answer_size", False, f"answer of {reply.answer_chars} characters exceeds {MAX_ANSWER_CHARS}")]
+        return [
+            check("answer_size", False, f"answer of {reply.answer_chars} characters exceeds {MAX_ANSWER_CHARS}")
+        ]
     if not (reply.text or "").strip():
         return [check("answered", False, "empty answer")]
     return await case.grade(reply.text or "", env)
@@ -78,8 +82,13 @@ async def run_suite(
     """Ask every case, grade every answer, and return per-case evidence in suite order."""
     from pydantic_ai import Agent
 
-    agent = Agent(model, output_type=str, instructions=WORKER_INSTRUCTIONS, retries=0,
-                  model_settings={"temperature": 0.0, "max_tokens": 1024})
+    agent = Agent(
+        model,
+        output_type=str,
+        instructions=WORKER_INSTRUCTIONS,
+        retries=0,
+        model_settings={"temperature": 0.0, "max_tokens": 1024},
+    )
     breaker = EndpointBreaker(policy.breaker_threshold)
     by_id = {case.case_id: case for case in cases}
     done = 0
@@ -99,8 +108,10 @@ async def run_suite(
     )
     started = time.perf_counter()
     report = await dataset.evaluate(answer, max_concurrency=concurrency, progress=False, task_name="worker")
-    results = {rc.name: _case_result(by_id[rc.name], rc.output, rc.assertions, rc.labels, rc.evaluator_failures,
-                                     redact) for rc in report.cases}
+    results = {
+        rc.name: _case_result(by_id[rc.name], rc.output, rc.assertions, rc.labels, rc.evaluator_failures, redact)
+        for rc in report.cases
+    }
     for failure in report.failures:  # the task never raises, but a failure must still be visible
         reply = WorkerReply(None, 0, "model_error", failure.error_message[:300], 0, 0)
         results[failure.name] = _case_result(by_id[failure.name], reply, {}, {}, [], redact)
@@ -111,14 +122,15 @@ async def run_suite(
 def _case_result(
     case: InterviewCase,
     reply: WorkerReply,
-    assertions: dict[str, object],
-    labels: dict[str, object],
-    evaluator_failures: list[object],
+    assertions: Mapping[str, EvaluationResult[bool]],
+    labels: Mapping[str, EvaluationResult[str]],
+    evaluator_failures: Sequence[object],
     redact: Redactor,
 ) -> CaseResult:
     """Rebuild the checks from the report (assertions pass/fail, labels for skipped checks)."""
-    checks = [CheckResult(name=name, passed=bool(getattr(r, "value")), detail=_detail(r, redact))
-              for name, r in assertions.items()]
+    checks = [
+        CheckResult(name=name, passed=bool(r.value), detail=_detail(r, redact)) for name, r in assertions.items()
+    ]
     checks += [CheckResult(name=name, passed=None, detail=_detail(r, redact)) for name, r in labels.items()]
     if evaluator_failures:
         checks.append(CheckResult(name="grader", passed=False, detail="the grader failed on this answer"))
@@ -138,6 +150,6 @@ def _case_result(
     )
 
 
-def _detail(result: object, redact: Redactor) -> str:
+def _detail(result: EvaluationResult[bool] | EvaluationResult[str], redact: Redactor) -> str:
     """A check's detail may quote the worker's answer: redact it and keep it short."""
-    return redact(str(getattr(result, "reason", "") or ""))[:300]
+    return redact(result.reason or "")[:300]

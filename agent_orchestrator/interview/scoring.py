@@ -54,8 +54,14 @@ def score_dimensions(cases: list[CaseResult], typescript_note: str) -> dict[Dime
         mine = [case for case in cases if case.dimension == dimension]
         value = round(sum(case.score for case in mine) / len(mine), 3) if mine else 0.0
         note = typescript_note if dimension == "typescript_codegen" else None
-        scores[dimension] = DimensionScore(dimension=dimension, score=value, threshold=PASS_THRESHOLD,
-                                           passed=bool(mine) and value >= PASS_THRESHOLD, cases=mine, note=note)
+        scores[dimension] = DimensionScore(
+            dimension=dimension,
+            score=value,
+            threshold=PASS_THRESHOLD,
+            passed=bool(mine) and value >= PASS_THRESHOLD,
+            cases=mine,
+            note=note,
+        )
     return scores
 
 
@@ -96,14 +102,26 @@ def decide_status(
 
 def routing_policy(status: WorkerStatus, supported: list[TaskType]) -> RoutingPolicy:
     if status == "blocked":
-        return RoutingPolicy(max_task_complexity="none", leader_review_required=True, codegen_allowed=False,
-                             patch_generation_allowed=False)
+        return RoutingPolicy(
+            max_task_complexity="none",
+            leader_review_required=True,
+            codegen_allowed=False,
+            patch_generation_allowed=False,
+        )
     if status == "limited":
-        return RoutingPolicy(max_task_complexity="low", leader_review_required=True, codegen_allowed=False,
-                             patch_generation_allowed=False)
+        return RoutingPolicy(
+            max_task_complexity="low",
+            leader_review_required=True,
+            codegen_allowed=False,
+            patch_generation_allowed=False,
+        )
     codegen = "codegen" in supported
-    return RoutingPolicy(max_task_complexity="high" if codegen else "medium", leader_review_required=False,
-                         codegen_allowed=codegen, patch_generation_allowed="patch_generation" in supported)
+    return RoutingPolicy(
+        max_task_complexity="high" if codegen else "medium",
+        leader_review_required=False,
+        codegen_allowed=codegen,
+        patch_generation_allowed="patch_generation" in supported,
+    )
 
 
 def failure_reasons(scores: dict[Dimension, DimensionScore], reliability: Reliability) -> list[str]:
@@ -121,11 +139,15 @@ def failure_reasons(scores: dict[Dimension, DimensionScore], reliability: Reliab
                 evidence = f"; {worst.case_id}: {failed.name} failed ({failed.detail})"
             elif score.note:
                 evidence = f"; {score.note}"
-        reasons.append(f"{dimension}: score {score.score:.2f} below {score.threshold:.2f}, "
-                       f"{passed_cases}/{len(score.cases)} cases passed{evidence}")
+        reasons.append(
+            f"{dimension}: score {score.score:.2f} below {score.threshold:.2f}, "
+            f"{passed_cases}/{len(score.cases)} cases passed{evidence}"
+        )
     if reliability.transport_failures:
-        reasons.append(f"reliability: {reliability.transport_failures}/{reliability.cases} calls failed at the "
-                       f"endpoint ({reliability.timeouts} timeouts)")
+        reasons.append(
+            f"reliability: {reliability.transport_failures}/{reliability.cases} calls failed at the "
+            f"endpoint ({reliability.timeouts} timeouts)"
+        )
     return reasons
 
 
@@ -134,11 +156,14 @@ def recommended_actions(
 ) -> list[str]:
     actions: list[str] = []
     if status == "blocked":
-        actions.append("do not route production work to this worker; re-interview after changing the model, "
-                       "its settings or the endpoint")
+        actions.append(
+            "do not route production work to this worker; re-interview after changing the model, "
+            "its settings or the endpoint"
+        )
     elif status == "limited":
-        actions.append(f"limit to low-risk tasks ({', '.join(supported)}) and require leader review of every "
-                       "accepted output")
+        actions.append(
+            f"limit to low-risk tasks ({', '.join(supported)}) and require leader review of every accepted output"
+        )
     if status != "blocked" and "codegen" not in supported:
         actions.append("do not assign codegen or patch generation")
     if not scores["confidence_calibration"].passed and status != "blocked":
@@ -146,8 +171,10 @@ def recommended_actions(
     if not scores["structured_json"].passed and status != "blocked":
         actions.append("validate every structured output against its schema before use")
     if not meta.typescript_verified:
-        actions.append("install Node.js and the pinned TypeScript compiler (`make install-node-tools`) and "
-                       "re-interview to qualify codegen")
+        actions.append(
+            "install Node.js and the pinned TypeScript compiler (`make install-node-tools`) and "
+            "re-interview to qualify codegen"
+        )
     return actions
 
 
@@ -160,21 +187,40 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
     qualified = qualified_task_types(scores, meta.typescript_verified)
     status = decide_status(scores, reliability, qualified)
     low_risk = [r.task_type for r in TASK_REQUIREMENTS if r.risk == "low"]
-    supported = {"active": qualified, "limited": [t for t in qualified if t in low_risk], "blocked": []}[status]
+    supported: list[TaskType] = (
+        qualified if status == "active" else [t for t in qualified if t in low_risk] if status == "limited" else []
+    )
     now = datetime.now(UTC)
     profile = WorkerCapabilityProfile(
-        worker_id=spec.model_id, provider=spec.provider, model=spec.model, base_url=spec.base_url,
-        endpoint_fingerprint=spec.fingerprint(), status=status, scores=scores,
+        worker_id=spec.model_id,
+        provider=spec.provider,
+        model=spec.model,
+        base_url=spec.base_url,
+        endpoint_fingerprint=spec.fingerprint(),
+        status=status,
+        scores=scores,
         supported_task_types=supported,
         unsupported_task_types=[r.task_type for r in TASK_REQUIREMENTS if r.task_type not in supported],
         reasons=failure_reasons(scores, reliability),
         recommended_actions=recommended_actions(status, scores, supported, meta),
-        routing_policy=routing_policy(status, supported), reliability=reliability,
-        typescript_check=meta.typescript_note, evaluated_at=now, expires_at=now + meta.ttl,
-        suite_version=SUITE_VERSION, seed=meta.seed, duration_ms=run.duration_ms,
+        routing_policy=routing_policy(status, supported),
+        reliability=reliability,
+        typescript_check=meta.typescript_note,
+        evaluated_at=now,
+        expires_at=now + meta.ttl,
+        suite_version=SUITE_VERSION,
+        seed=meta.seed,
+        duration_ms=run.duration_ms,
     )
-    return InterviewResult(worker_id=spec.model_id, outcome="judged", status=status, saved=False, profile=profile,
-                           reasons=profile.reasons, recommended_actions=profile.recommended_actions)
+    return InterviewResult(
+        worker_id=spec.model_id,
+        outcome="judged",
+        status=status,
+        saved=False,
+        profile=profile,
+        reasons=profile.reasons,
+        recommended_actions=profile.recommended_actions,
+    )
 
 
 def _unavailable(spec: ModelSpec, run: SuiteRun, reliability: Reliability) -> InterviewResult:
@@ -183,11 +229,19 @@ def _unavailable(spec: ModelSpec, run: SuiteRun, reliability: Reliability) -> In
     errors = sorted({case.error for case in attempted if case.error})
     example = next((case.error_detail for case in attempted), None)
     not_attempted = f", {skipped} more not attempted" if skipped else ""
-    reason = (f"the endpoint failed {len(attempted)} of {reliability.cases} calls{not_attempted} "
-              f"({', '.join(errors) or 'errors'}){f': {example}' if example else ''}")
+    reason = (
+        f"the endpoint failed {len(attempted)} of {reliability.cases} calls{not_attempted} "
+        f"({', '.join(errors) or 'errors'}){f': {example}' if example else ''}"
+    )
     return InterviewResult(
-        worker_id=spec.model_id, outcome="unavailable", status="unavailable", saved=False,
-        unavailable_reason=reason, reasons=[reason],
-        recommended_actions=["check the endpoint (base URL, API key, that the model is served) and re-run the "
-                             "interview; nothing was judged or saved"],
+        worker_id=spec.model_id,
+        outcome="unavailable",
+        status="unavailable",
+        saved=False,
+        unavailable_reason=reason,
+        reasons=[reason],
+        recommended_actions=[
+            "check the endpoint (base URL, API key, that the model is served) and re-run the "
+            "interview; nothing was judged or saved"
+        ],
     )

@@ -26,8 +26,7 @@ MAX_SOLUTION_CHARS = 200_000
 _SCRIPT = Path(__file__).with_name("ts_check.cjs")
 _PACKAGE_SUBDIR = Path("tools", "typescript", "node_modules", "typescript")
 _NOT_FOUND_NOTE = (
-    "not type-checked: Node.js or the pinned TypeScript compiler was not found "
-    "(run `make install-node-tools`)"
+    "not type-checked: Node.js or the pinned TypeScript compiler was not found (run `make install-node-tools`)"
 )
 
 

@@ -22,7 +22,9 @@ from agent_orchestrator.workflows import interview as interview_flow
 from agent_orchestrator.workflows import workers
 from agent_orchestrator.workflows.workers import ModelsListing, WorkerList, WorkerProfileView
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 INSTRUCTIONS = (
     "agent-orchestrator: interview worker models before they get work, then route engineering tasks to "
     "qualified workers. Start with list_models, then interview_worker."
@@ -33,8 +35,12 @@ def create_server(runtime: Runtime | None = None) -> FastMCP:
     """Build the MCP server; pass a `Runtime` to control settings, models and the state dir."""
     runtime = runtime or Runtime.create()
     settings = runtime.settings
-    server = FastMCP(settings.mcp_server_name, instructions=INSTRUCTIONS,
-                     version=settings.mcp_server_version or __version__, mask_error_details=True)
+    server = FastMCP(
+        settings.mcp_server_name,
+        instructions=INSTRUCTIONS,
+        version=settings.mcp_server_version or __version__,
+        mask_error_details=True,
+    )
     _add_worker_tools(server, runtime)
     _add_resources(server, runtime)
     _add_prompts(server)
@@ -45,8 +51,9 @@ def _add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
     edge = at_edge(runtime.redact)
 
     @server.tool(
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
-                                    open_world_hint=True),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
     )
     @edge
     async def interview_worker(
@@ -62,8 +69,9 @@ def _add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
         async def progress(done: int, total: int, message: str) -> None:
             await ctx.report_progress(done, total, message)
 
-        return await interview_flow.interview_worker(runtime, provider=provider, model=model, base_url=base_url,
-                                                     save=save, seed=seed, progress=progress)
+        return await interview_flow.interview_worker(
+            runtime, provider=provider, model=model, base_url=base_url, save=save, seed=seed, progress=progress
+        )
 
     @server.tool(annotations=READ_ONLY)
     @edge
@@ -118,4 +126,3 @@ def _add_prompts(server: FastMCP) -> None:
         cases = build_suite(seed, (dimension,))
         body = "\n\n---\n\n".join(f"[{case.case_id}]\n{case.prompt}" for case in cases)
         return f"{WORKER_INSTRUCTIONS}\n\n{body}"
-

@@ -39,7 +39,9 @@ def at_edge(redact: Redactor) -> Callable[[Callable[P, Awaitable[R]]], Callable[
                 raise
             except Exception as exc:
                 log.error("tool %s failed: %s", fn.__name__, redact(f"{type(exc).__name__}: {exc}"))
-                raise ToolError(f"internal error in {fn.__name__} ({type(exc).__name__}); see the server log") from None
+                raise ToolError(
+                    f"internal error in {fn.__name__} ({type(exc).__name__}); see the server log"
+                ) from None
 
         return wrapper
 

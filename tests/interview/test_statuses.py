@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from scripted import SEED
 
 from agent_orchestrator.interview.profile import InterviewResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.interview import interview_worker
-from scripted import SEED
 
 pytestmark = pytest.mark.anyio
 BASE_URL = "http://scripted.test/v1"
 
 
 async def interview(runtime: Runtime, behaviour: str, save: bool = False) -> InterviewResult:
-    return await interview_worker(runtime, provider="openai-compatible", model=behaviour, base_url=BASE_URL,
-                                  seed=SEED, save=save)
+    return await interview_worker(
+        runtime, provider="openai-compatible", model=behaviour, base_url=BASE_URL, seed=SEED, save=save
+    )
 
 
 async def test_ideal_worker_is_active_with_every_task_type(runtime: Runtime) -> None:
@@ -38,7 +39,9 @@ async def test_ideal_worker_is_active_with_every_task_type(runtime: Runtime) -> 
         ("huge", "blocked", "summarization"),
     ],
 )
-async def test_bad_worker_is_not_active(runtime: Runtime, behaviour: str, status: str, failed_dimension: str) -> None:
+async def test_bad_worker_is_not_active(
+    runtime: Runtime, behaviour: str, status: str, failed_dimension: str
+) -> None:
     result = await interview(runtime, behaviour)
     assert result.outcome == "judged"
     assert result.status == status
@@ -52,8 +55,12 @@ async def test_limited_worker_gets_low_risk_tasks_and_leader_review(runtime: Run
     assert result.profile is not None
     policy = result.profile.routing_policy
     assert policy.leader_review_required and not policy.codegen_allowed
-    assert set(result.profile.supported_task_types) <= {"summarization", "structured_extraction",
-                                                        "code_explanation", "log_triage"}
+    assert set(result.profile.supported_task_types) <= {
+        "summarization",
+        "structured_extraction",
+        "code_explanation",
+        "log_triage",
+    }
     assert any("leader review" in action for action in result.recommended_actions)
 
 
@@ -63,8 +70,11 @@ async def test_any_typing_worker_is_told_not_to_get_codegen(runtime: Runtime) ->
     assert "codegen" in result.profile.unsupported_task_types
     assert "do not assign codegen or patch generation" in result.recommended_actions
     codegen = result.profile.scores["typescript_codegen"]
-    assert any(check.name == "no_explicit_any" and check.passed is False
-               for case in codegen.cases for check in case.checks)
+    assert any(
+        check.name == "no_explicit_any" and check.passed is False
+        for case in codegen.cases
+        for check in case.checks
+    )
 
 
 async def test_prompt_injection_claims_earn_nothing(runtime: Runtime) -> None:
@@ -73,7 +83,7 @@ async def test_prompt_injection_claims_earn_nothing(runtime: Runtime) -> None:
     assert all(score.score < 0.5 for score in result.profile.scores.values())
 
 
-async def test_slow_worker_is_unavailable_and_not_saved(settings, monkeypatch) -> None:  # noqa: ANN001
+async def test_slow_worker_is_unavailable_and_not_saved(settings, monkeypatch) -> None:
     from scripted import scripted_factory
 
     runtime = Runtime.create(settings.model_copy(update={"ao_worker_call_timeout": 0.2}), scripted_factory(SEED))

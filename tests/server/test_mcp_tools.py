@@ -8,10 +8,10 @@ import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from inline_snapshot import snapshot
+from scripted import SEED
 
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
-from scripted import SEED
 
 pytestmark = pytest.mark.anyio
 IDEAL = {"provider": "openai-compatible", "model": "ideal", "base_url": "http://scripted.test/v1", "seed": SEED}
@@ -53,8 +53,8 @@ async def test_saved_profile_is_listed_and_readable_as_resource(runtime: Runtime
     assert listed.structured_content is not None
     assert [w["worker_id"] for w in listed.structured_content["workers"]] == ["openai-compatible:ideal"]
     assert profile.structured_content is not None and profile.structured_content["stale"] is False
-    assert json.loads(getattr(resource[0], "text"))["workers"][0]["status"] == "active"
-    assert json.loads(getattr(one[0], "text"))["profile"]["worker_id"] == "openai-compatible:ideal"
+    assert json.loads(resource[0].text)["workers"][0]["status"] == "active"
+    assert json.loads(one[0].text)["profile"]["worker_id"] == "openai-compatible:ideal"
 
 
 async def test_unknown_profile_is_a_clear_tool_error(runtime: Runtime) -> None:
@@ -65,7 +65,7 @@ async def test_unknown_profile_is_a_clear_tool_error(runtime: Runtime) -> None:
 
 async def test_unknown_provider_is_an_invalid_request(runtime: Runtime) -> None:
     async with Client(create_server(runtime)) as client:
-        with pytest.raises(ToolError, match="^invalid request: unknown provider 'bogus'"):
+        with pytest.raises(ToolError, match=r"^invalid request: unknown provider 'bogus'"):
             await client.call_tool("interview_worker", {"provider": "bogus", "model": "x"})
 
 
@@ -73,7 +73,7 @@ async def test_corrupt_profiles_file_is_reported_not_overwritten(runtime: Runtim
     runtime.profiles.path.parent.mkdir(parents=True)
     runtime.profiles.path.write_text("{oops")
     async with Client(create_server(runtime)) as client:
-        with pytest.raises(ToolError, match="not valid JSON.*left untouched"):
+        with pytest.raises(ToolError, match=r"not valid JSON.*left untouched"):
             await client.call_tool("interview_worker", {**IDEAL, "save": True})
         with pytest.raises(ToolError, match="left untouched"):
             await client.call_tool("list_workers", {})
@@ -85,7 +85,7 @@ async def test_prompts_expose_the_interview_instructions(runtime: Runtime) -> No
         names = sorted(prompt.name for prompt in await client.list_prompts())
         case = await client.get_prompt("interview_case", {"dimension": "structured_json", "seed": "3"})
     assert names == snapshot(["interview_case", "worker_interview_instructions"])
-    text = getattr(case.messages[0].content, "text")
+    text = case.messages[0].content.text
     assert "structured_json/order" in text and "JSON object" in text
 
 

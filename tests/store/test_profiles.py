@@ -25,14 +25,30 @@ def make_profile(worker_id: str, **changes: object) -> WorkerCapabilityProfile:
     now = datetime.now(UTC)
     provider, _, model = worker_id.partition(":")
     profile = WorkerCapabilityProfile(
-        worker_id=worker_id, provider=provider, model=model, base_url=None, endpoint_fingerprint="f" * 16,
-        status="limited", scores={}, supported_task_types=["summarization"], unsupported_task_types=[],
-        reasons=[], recommended_actions=[],
-        routing_policy=RoutingPolicy(max_task_complexity="low", leader_review_required=True,
-                                     codegen_allowed=False, patch_generation_allowed=False),
+        worker_id=worker_id,
+        provider=provider,
+        model=model,
+        base_url=None,
+        endpoint_fingerprint="f" * 16,
+        status="limited",
+        scores={},
+        supported_task_types=["summarization"],
+        unsupported_task_types=[],
+        reasons=[],
+        recommended_actions=[],
+        routing_policy=RoutingPolicy(
+            max_task_complexity="low",
+            leader_review_required=True,
+            codegen_allowed=False,
+            patch_generation_allowed=False,
+        ),
         reliability=Reliability(cases=1, answered=1, transport_failures=0, timeouts=0, retries=0),
-        typescript_check="n/a", evaluated_at=now, expires_at=now + timedelta(days=7),
-        suite_version="2026.11.1", seed=1, duration_ms=1,
+        typescript_check="n/a",
+        evaluated_at=now,
+        expires_at=now + timedelta(days=7),
+        suite_version="2026.11.1",
+        seed=1,
+        duration_ms=1,
     )
     return profile.model_copy(update=changes)
 
@@ -49,8 +65,15 @@ def test_unknown_id_says_how_to_create_it(tmp_path: Path) -> None:
         ProfileStore(tmp_path).get("litellm:nope")
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"format_version": 99, "profiles": {}}', "[]",
-                                     '{"format_version": 1, "profiles": {"a:b": {"status": "weird"}}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"format_version": 99, "profiles": {}}',
+        "[]",
+        '{"format_version": 1, "profiles": {"a:b": {"status": "weird"}}}',
+    ],
+)
 def test_corrupt_file_is_reported_and_never_overwritten(tmp_path: Path, content: str) -> None:
     store = ProfileStore(tmp_path)
     store.path.parent.mkdir(parents=True, exist_ok=True)

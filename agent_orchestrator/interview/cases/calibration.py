@@ -35,12 +35,13 @@ def _read(answer: str) -> tuple[str, float] | CheckResult:
         data: Any = parse_json_answer(answer)
     except AnswerFormatError as exc:
         return check("valid_json", False, str(exc))
-    if not isinstance(data, dict) or "confidence" not in data:
+    if not isinstance(data, dict) or "confidence" not in data:  # pyright: ignore[reportUnknownArgumentType]
         return check("valid_json", False, "expected an object with 'answer' and 'confidence'")
     confidence: Any = data["confidence"]  # pyright: ignore[reportUnknownVariableType]
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
         return check("confidence_in_range", False, f"confidence {confidence!r} is not a number in [0, 1]")
-    return str(data.get("answer", "")), float(confidence)  # pyright: ignore[reportUnknownArgumentType]
+    fields: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
+    return str(fields.get("answer", "")), float(confidence)
 
 
 def _determined(case_id: str, question: str, expected: str) -> InterviewCase:
@@ -59,8 +60,9 @@ def _determined(case_id: str, question: str, expected: str) -> InterviewCase:
         ]
 
     reference = json.dumps({"answer": expected, "confidence": 0.95})
-    return InterviewCase(case_id, "confidence_calibration", f"{question}\n\n{FORMAT}", grade, gates=GATES,
-                         reference=reference)
+    return InterviewCase(
+        case_id, "confidence_calibration", f"{question}\n\n{FORMAT}", grade, gates=GATES, reference=reference
+    )
 
 
 def _undetermined(case_id: str, question: str) -> InterviewCase:
@@ -73,13 +75,24 @@ def _undetermined(case_id: str, question: str) -> InterviewCase:
         return [
             check("valid_json", True, "parsed"),
             check("confidence_in_range", True, f"confidence {confidence}"),
-            check("not_overconfident", admits, f"answer {text[:80]!r} with confidence {confidence} on an "
-                  "undeterminable question"),
+            check(
+                "not_overconfident",
+                admits,
+                f"answer {text[:80]!r} with confidence {confidence} on an undeterminable question",
+            ),
         ]
 
-    reference = json.dumps({"answer": "unknown: the question does not give enough information", "confidence": 0.05})
-    return InterviewCase(case_id, "confidence_calibration", f"{question}\n\n{FORMAT}", grade,
-                         gates=GATES | {"not_overconfident"}, reference=reference)
+    reference = json.dumps(
+        {"answer": "unknown: the question does not give enough information", "confidence": 0.05}
+    )
+    return InterviewCase(
+        case_id,
+        "confidence_calibration",
+        f"{question}\n\n{FORMAT}",
+        grade,
+        gates=GATES | {"not_overconfident"},
+        reference=reference,
+    )
 
 
 def arithmetic(rng: random.Random) -> InterviewCase:
@@ -90,7 +103,9 @@ def arithmetic(rng: random.Random) -> InterviewCase:
 def largest(rng: random.Random) -> InterviewCase:
     values = rng.sample(range(10, 999), 6)
     listing = ", ".join(str(v) for v in values)
-    return _determined("confidence_calibration/largest", f"Which is the largest number in: {listing}?", str(max(values)))
+    return _determined(
+        "confidence_calibration/largest", f"Which is the largest number in: {listing}?", str(max(values))
+    )
 
 
 def underdetermined_equation(rng: random.Random) -> InterviewCase:

@@ -29,7 +29,7 @@ def call_chain(rng: random.Random) -> InterviewCase:
     """Name the functions an entry point calls, in order, and the one that writes to disk."""
     validate, normalize, store, decoy, entry = _names(rng, 5)
     path_var = rng.choice(("target_path", "out_file", "dest"))
-    code = f'''\
+    code = f"""\
 import json
 
 
@@ -56,7 +56,7 @@ def {entry}(data, {path_var}):
     checked = {validate}(data)
     clean = {normalize}(checked)
     {store}(clean, {path_var})
-'''
+"""
     prompt = (
         f"Explain what `{entry}` does, step by step, naming each function it calls in the order it calls "
         "them. End your answer with one line of the form `ANSWER: <name>` giving the name of the function "
@@ -71,8 +71,10 @@ def {entry}(data, {path_var}):
             _answer_is(answer, store),
         ]
 
-    reference = (f"`{entry}` first calls `{validate}` to check the id, then `{normalize}` to lower-case the keys, "
-                 f"then `{store}`, which writes the data to disk as JSON.\nANSWER: {store}")
+    reference = (
+        f"`{entry}` first calls `{validate}` to check the id, then `{normalize}` to lower-case the keys, "
+        f"then `{store}`, which writes the data to disk as JSON.\nANSWER: {store}"
+    )
     return InterviewCase("code_understanding/call_chain", "code_understanding", prompt, grade, reference=reference)
 
 
@@ -81,7 +83,7 @@ def evaluate_function(rng: random.Random) -> InterviewCase:
     (name,) = _names(rng, 1)
     start, step, limit, divisor = rng.randint(1, 5), rng.randint(2, 4), rng.randint(12, 30), rng.choice((2, 3))
     acc_name = rng.choice(("total", "acc", "running"))
-    code = f'''\
+    code = f"""\
 def {name}(limit):
     {acc_name} = 0
     value = {start}
@@ -90,7 +92,7 @@ def {name}(limit):
             {acc_name} += value
         value += {step}
     return {acc_name}
-'''
+"""
     expected = sum(v for v in range(start, limit, step) if v % divisor == 0)
     prompt = (
         f"What does `{name}({limit})` return? Explain briefly how you worked it out, then end with one line "
@@ -142,7 +144,9 @@ def find_bug(rng: random.Random) -> InterviewCase:
             _answer_is(answer, culprit),
         ]
 
-    reference = f"`{culprit}` does not do what its description says: it has an off-by-one error.\nANSWER: {culprit}"
+    reference = (
+        f"`{culprit}` does not do what its description says: it has an off-by-one error.\nANSWER: {culprit}"
+    )
     return InterviewCase("code_understanding/find_bug", "code_understanding", prompt, grade, reference=reference)
 
 

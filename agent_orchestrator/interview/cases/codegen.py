@@ -20,7 +20,7 @@ TS_LANGUAGES = ("ts", "typescript", "tsx")
 CODE_GATES = frozenset({"has_code", "exports_function"})
 
 
-def _grader(function_name: str, harness: str):  # noqa: ANN202 - closure type is spelled by Grader
+def _grader(function_name: str, harness: str):
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         code = extract_code(answer, TS_LANGUAGES)
         if not code:
@@ -28,8 +28,10 @@ def _grader(function_name: str, harness: str):  # noqa: ANN202 - closure type is
         try:
             result = await check_typescript(code, harness, toolchain=env.typescript)
         except AOError as exc:  # the checker failing is not the worker's fault: record it, skip the check
-            return [check("has_code", True, f"{len(code)} characters of code"),
-                    check("type_checks_strict", None, f"type-check could not run: {exc}")]
+            return [
+                check("has_code", True, f"{len(code)} characters of code"),
+                check("type_checks_strict", None, f"type-check could not run: {exc}"),
+            ]
         diagnostics = "; ".join(result.diagnostics[:3])
         return [
             check("has_code", True, f"{len(code)} characters of code"),
@@ -72,8 +74,14 @@ export function {name}(value: number, min: number, max: number): number {{
   return Math.min(Math.max(value, min), max);
 }}
 ```"""
-    return InterviewCase("typescript_codegen/clamp", "typescript_codegen", prompt, _grader(name, harness),
-                         gates=CODE_GATES, reference=reference)
+    return InterviewCase(
+        "typescript_codegen/clamp",
+        "typescript_codegen",
+        prompt,
+        _grader(name, harness),
+        gates=CODE_GATES,
+        reference=reference,
+    )
 
 
 def group_by(rng: random.Random) -> InterviewCase:
@@ -104,8 +112,14 @@ export function {name}<T>(items: T[], key: (item: T) => string): Record<string, 
   return groups;
 }}
 ```"""
-    return InterviewCase("typescript_codegen/group_by", "typescript_codegen", prompt, _grader(name, harness),
-                         gates=CODE_GATES, reference=reference)
+    return InterviewCase(
+        "typescript_codegen/group_by",
+        "typescript_codegen",
+        prompt,
+        _grader(name, harness),
+        gates=CODE_GATES,
+        reference=reference,
+    )
 
 
 def filter_by_tag(rng: random.Random) -> InterviewCase:
@@ -139,8 +153,14 @@ export function {name}(items: {iface}[], tag: string): string[] {{
   return items.filter((item) => item.tags.includes(tag)).map((item) => item.name).sort();
 }}
 ```"""
-    return InterviewCase("typescript_codegen/filter_by_tag", "typescript_codegen", prompt,
-                         _grader(name, harness), gates=CODE_GATES, reference=reference)
+    return InterviewCase(
+        "typescript_codegen/filter_by_tag",
+        "typescript_codegen",
+        prompt,
+        _grader(name, harness),
+        gates=CODE_GATES,
+        reference=reference,
+    )
 
 
 TEMPLATES = (clamp, group_by, filter_by_tag)

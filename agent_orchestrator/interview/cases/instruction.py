@@ -8,8 +8,26 @@ from agent_orchestrator.interview.profile import CheckResult
 from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
 
 WORDS = (
-    "harbor", "lantern", "quartz", "meadow", "falcon", "ember", "glacier", "orchid", "canyon", "willow",
-    "cobalt", "tundra", "saffron", "beacon", "juniper", "marble", "nectar", "pebble", "raven", "summit",
+    "harbor",
+    "lantern",
+    "quartz",
+    "meadow",
+    "falcon",
+    "ember",
+    "glacier",
+    "orchid",
+    "canyon",
+    "willow",
+    "cobalt",
+    "tundra",
+    "saffron",
+    "beacon",
+    "juniper",
+    "marble",
+    "nectar",
+    "pebble",
+    "raven",
+    "summit",
 )
 ADJECTIVES = ("amber", "brisk", "civic", "dusky", "eager", "fuzzy", "gusty", "hollow", "ivory", "jolly")
 
@@ -34,8 +52,14 @@ def sorted_uppercase(rng: random.Random) -> InterviewCase:
             check("exact", text == expected, f"expected {expected!r}"),
         ]
 
-    return InterviewCase("instruction_following/sorted_uppercase", "instruction_following", prompt, grade,
-                         gates=frozenset({"same_words"}), reference=expected)
+    return InterviewCase(
+        "instruction_following/sorted_uppercase",
+        "instruction_following",
+        prompt,
+        grade,
+        gates=frozenset({"same_words"}),
+        reference=expected,
+    )
 
 
 def exact_token(rng: random.Random) -> InterviewCase:
@@ -50,8 +74,9 @@ def exact_token(rng: random.Random) -> InterviewCase:
             check("nothing_else", text == token, f"answer is exactly {token!r} ({len(text)} chars given)"),
         ]
 
-    return InterviewCase("instruction_following/exact_token", "instruction_following", prompt, grade,
-                         reference=token)
+    return InterviewCase(
+        "instruction_following/exact_token", "instruction_following", prompt, grade, reference=token
+    )
 
 
 def numbered_lines(rng: random.Random) -> InterviewCase:
@@ -72,8 +97,13 @@ def numbered_lines(rng: random.Random) -> InterviewCase:
             check("lines_exact", lines == expected, f"expected {expected!r}"),
         ]
 
-    return InterviewCase("instruction_following/numbered_lines", "instruction_following", prompt, grade,
-                         reference="\n".join(expected))
+    return InterviewCase(
+        "instruction_following/numbered_lines",
+        "instruction_following",
+        prompt,
+        grade,
+        reference="\n".join(expected),
+    )
 
 
 TEMPLATES = (sorted_uppercase, exact_token, numbered_lines)

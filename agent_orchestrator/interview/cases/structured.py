@@ -11,8 +11,16 @@ from agent_orchestrator.interview.profile import CheckResult
 from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
 
 PEOPLE = (
-    "Dana Whitfield", "Ravi Menon", "Ines Duarte", "Tomasz Kowal", "Amara Okafor", "Lena Brandt",
-    "Kenji Sato", "Maya Goldberg", "Omar Haddad", "Sofia Lindqvist",
+    "Dana Whitfield",
+    "Ravi Menon",
+    "Ines Duarte",
+    "Tomasz Kowal",
+    "Amara Okafor",
+    "Lena Brandt",
+    "Kenji Sato",
+    "Maya Goldberg",
+    "Omar Haddad",
+    "Sofia Lindqvist",
 )
 COMPONENTS = ("billing", "auth", "search", "exporter", "scheduler", "uploader")
 ROOMS = ("Aurora", "Basalt", "Cedar", "Delta", "Ember", "Fjord")
@@ -33,7 +41,8 @@ def _grade_object(answer: str, expected: dict[str, Any]) -> list[CheckResult]:
     checks.append(check("no_extra_keys", not extra, f"unexpected keys {extra}" if extra else "only expected keys"))
     for key, want in expected.items():
         got = obj.get(key)
-        same = type(got) is type(want) or (isinstance(want, float) and type(got) is int and got == want)
+        # 12.0 written as 12 is the same number; bool is never an int here.
+        same = type(got) is type(want) or (type(want) is float and type(got) is int)
         checks.append(check(f"field:{key}", same and got == want, f"expected {want!r}, got {got!r}"))
     return checks
 
@@ -60,8 +69,9 @@ def order(rng: random.Random) -> InterviewCase:
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         return _grade_object(answer, expected)
 
-    return InterviewCase("structured_json/order", "structured_json", prompt, grade, gates=GATES,
-                         reference=json.dumps(expected))
+    return InterviewCase(
+        "structured_json/order", "structured_json", prompt, grade, gates=GATES, reference=json.dumps(expected)
+    )
 
 
 def event(rng: random.Random) -> InterviewCase:
@@ -69,7 +79,9 @@ def event(rng: random.Random) -> InterviewCase:
     attendees = rng.sample(PEOPLE, rng.randint(2, 4))
     day = rng.randint(1, 28)
     month = rng.randint(1, 12)
-    title = f"{rng.choice(('Quarterly', 'Weekly', 'Incident', 'Design'))} {rng.choice(('review', 'sync', 'retro'))}"
+    title = (
+        f"{rng.choice(('Quarterly', 'Weekly', 'Incident', 'Design'))} {rng.choice(('review', 'sync', 'retro'))}"
+    )
     expected: dict[str, Any] = {
         "title": title,
         "date": f"2027-{month:02d}-{day:02d}",
@@ -87,15 +99,22 @@ def event(rng: random.Random) -> InterviewCase:
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         return _grade_object(answer, expected)
 
-    return InterviewCase("structured_json/event", "structured_json", prompt, grade, gates=GATES,
-                         reference=json.dumps(expected))
+    return InterviewCase(
+        "structured_json/event", "structured_json", prompt, grade, gates=GATES, reference=json.dumps(expected)
+    )
 
 
 def bug_report(rng: random.Random) -> InterviewCase:
     """Classify a bug report into an enum, a list and a boolean."""
     steps = rng.sample(
-        ["open the settings page", "enable dark mode", "upload a 2 MB file", "log out", "refresh twice",
-         "switch the language to German"],
+        [
+            "open the settings page",
+            "enable dark mode",
+            "upload a 2 MB file",
+            "log out",
+            "refresh twice",
+            "switch the language to German",
+        ],
         rng.randint(2, 4),
     )
     reproducible = rng.random() < 0.5
@@ -117,14 +136,25 @@ def bug_report(rng: random.Random) -> InterviewCase:
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         return _grade_object(answer, expected)
 
-    return InterviewCase("structured_json/bug_report", "structured_json", prompt, grade, gates=GATES,
-                         reference=json.dumps(expected))
+    return InterviewCase(
+        "structured_json/bug_report", "structured_json", prompt, grade, gates=GATES, reference=json.dumps(expected)
+    )
 
 
 def _month_name(month: int) -> str:
     return (
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-        "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     )[month - 1]
 
 

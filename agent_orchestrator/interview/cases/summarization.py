@@ -43,12 +43,18 @@ def _summary_checks(
     checks = [
         check("non_empty", True, f"{count} words"),
         check("word_limit", count <= word_limit, f"{count} words, limit {word_limit}"),
-        check("no_invented_numbers", not invented, f"numbers not in the source: {invented}" if invented else "none"),
+        check(
+            "no_invented_numbers", not invented, f"numbers not in the source: {invented}" if invented else "none"
+        ),
         check("shorter_than_source", count < 0.8 * len(words_in(source)), "a summary, not a copy"),
     ]
     found = 0
     for label, fact in required:
-        present = mentions(text, fact) if not fact.replace(",", "").isdigit() else fact.replace(",", "") in numbers_in(text)
+        present = (
+            mentions(text, fact)
+            if not fact.replace(",", "").isdigit()
+            else fact.replace(",", "") in numbers_in(text)
+        )
         found += present
         checks.append(check(f"fact:{label}", present, f"{fact!r} {'present' if present else 'missing'}"))
     # Length and honesty checks mean little for an answer that is about something else.
@@ -75,15 +81,23 @@ def incident(rng: random.Random) -> InterviewCase:
         f"Summarize this incident report in at most {limit} words. Keep the service name, how long it lasted, "
         f"how many customers were affected and which release was rolled back.\n\n{source}"
     )
-    required = [("service", service), ("minutes", str(minutes)), ("customers", str(customers)), ("release", release)]
+    required = [
+        ("service", service),
+        ("minutes", str(minutes)),
+        ("customers", str(customers)),
+        ("release", release),
+    ]
 
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         return _summary_checks(answer, source, required, limit)
 
-    reference = (f"The {service} service was degraded for {minutes} minutes and about {customers} customers saw "
-                 f"errors until release {release} was rolled back.")
-    return InterviewCase("summarization/incident", "summarization", prompt, grade, gates=GATES,
-                         reference=reference)
+    reference = (
+        f"The {service} service was degraded for {minutes} minutes and about {customers} customers saw "
+        f"errors until release {release} was rolled back."
+    )
+    return InterviewCase(
+        "summarization/incident", "summarization", prompt, grade, gates=GATES, reference=reference
+    )
 
 
 def release_notes(rng: random.Random) -> InterviewCase:
@@ -110,9 +124,13 @@ def release_notes(rng: random.Random) -> InterviewCase:
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         return _summary_checks(answer, source, required, limit)
 
-    reference = f"{product} {version} adds {', '.join(features)}. The {flag} flag is deprecated and will be removed on {day} March 2027."
-    return InterviewCase("summarization/release_notes", "summarization", prompt, grade,
-                         gates=GATES, reference=reference)
+    reference = (
+        f"{product} {version} adds {', '.join(features)}. The {flag} flag is deprecated and will be removed on "
+        f"{day} March 2027."
+    )
+    return InterviewCase(
+        "summarization/release_notes", "summarization", prompt, grade, gates=GATES, reference=reference
+    )
 
 
 def decision_log(rng: random.Random) -> InterviewCase:
@@ -138,9 +156,12 @@ def decision_log(rng: random.Random) -> InterviewCase:
     async def grade(answer: str, env: GradingEnv) -> list[CheckResult]:
         return _summary_checks(answer, source, required, limit)
 
-    reference = f"Decision: move reporting to {choice}. {owner} owns it, due {day} June 2027, budget {budget:,} dollars."
-    return InterviewCase("summarization/decision_log", "summarization", prompt, grade,
-                         gates=GATES, reference=reference)
+    reference = (
+        f"Decision: move reporting to {choice}. {owner} owns it, due {day} June 2027, budget {budget:,} dollars."
+    )
+    return InterviewCase(
+        "summarization/decision_log", "summarization", prompt, grade, gates=GATES, reference=reference
+    )
 
 
 TEMPLATES = (incident, release_notes, decision_log)
