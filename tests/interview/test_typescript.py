@@ -12,10 +12,16 @@ from agent_orchestrator.interview.typescript import (
     TypeScriptCheck,
     TypeScriptToolchain,
     check_typescript,
+    clear_compiler_cache,
     find_typescript_toolchain,
 )
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def fresh_compiler_runs() -> None:
+    clear_compiler_cache()
 
 HARNESS = 'import { clamp } from "./solution";\nconst r: number = clamp(5, 0, 3);\nexport { r };\n'
 
