@@ -25,6 +25,7 @@ from pydantic_ai.exceptions import ModelContextWindowExceededError, UserError
 from pydantic_ai.messages import (
     CachePoint,
     FinishReason,
+    InstructionPart,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -129,7 +130,7 @@ def _shared_llama(path: Path, n_ctx: int) -> Llama:
             # the log callback silenced leaves only Python-level prints to `sys.stderr`, sent to a buffer;
             # `verbose` is then turned off so generation prints nothing either.
             with contextlib.redirect_stderr(io.StringIO()):
-                llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=False)
+                llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=True)
             llama.verbose = False
             _loaded[str(path)] = llama
         return llama
@@ -234,11 +235,8 @@ class LocalLlamaModel(Model):
         text = choice["message"]["content"] or ""
         finish: FinishReason = "length" if choice.get("finish_reason") == "length" else "stop"
         part: ModelResponsePart = TextPart(text)
-        if len(tools) == 1:
-            part, finish = ToolCallPart(tools[0].name, text), "tool_call" if finish == "stop" else finish
-        elif tools:
-            call = _loads_object(text)
-            part = ToolCallPart(str(call.get("tool", "")), cast(dict[str, Any] | None, call.get("arguments")))
+        if tools:
+            part = ToolCallPart(tools[0].name, text) if len(tools) == 1 else _choice_call(text)
             finish = "tool_call" if finish == "stop" else finish
         usage = completion["usage"]
         return ModelResponse(
@@ -250,7 +248,9 @@ class LocalLlamaModel(Model):
         )
 
 
-def _chat_messages(messages: list[ModelMessage], instructions: list[Any] | None) -> list[dict[str, str]]:
+def _chat_messages(
+    messages: list[ModelMessage], instructions: list[InstructionPart] | None
+) -> list[dict[str, str]]:
     """Map pydantic-ai history to chat messages the GGUF's template renders: system, user, assistant only.
 
     Tool calls and returns become plain text because SmolLM2's template has no tool role.
@@ -280,7 +280,7 @@ def _chat_messages(messages: list[ModelMessage], instructions: list[Any] | None)
             chat.append({"role": "assistant", "content": "\n\n".join(texts)})
     if instructions:
         leading = next((i for i, m in enumerate(chat) if m["role"] != "system"), len(chat))
-        chat[leading:leading] = [{"role": "system", "content": str(part.content)} for part in instructions]
+        chat[leading:leading] = [{"role": "system", "content": part.content} for part in instructions]
     return chat
 
 
@@ -316,7 +316,7 @@ def _json_schema_grammar(schema: dict[str, Any]) -> LlamaGrammar:
     """The grammar that constrains generation to `schema`, or a `UserError` if it can't be compiled.
 
     `response_format={"type": "json_object", "schema": ...}` builds the same grammar but silently falls back
-    to free-form JSON, which validation would then reject and whose grammar samples far slower.
+    to free-form JSON, which validation would then reject.
     """
     from llama_cpp.llama_grammar import LlamaGrammar
 
@@ -326,9 +326,12 @@ def _json_schema_grammar(schema: dict[str, Any]) -> LlamaGrammar:
         raise UserError(f"the local model cannot constrain its output to this JSON schema: {exc}") from exc
 
 
-def _loads_object(text: str) -> dict[str, Any]:
+def _choice_call(text: str) -> ToolCallPart:
+    """The call a `_tools_schema` choice object names; malformed text becomes a call validation rejects."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
-        return {}
-    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+        value = None
+    call = cast(dict[str, Any], value) if isinstance(value, dict) else {}
+    arguments = call.get("arguments")
+    return ToolCallPart(str(call.get("tool", "")), cast(dict[str, Any], arguments) if arguments else None)
