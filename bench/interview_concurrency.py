@@ -22,8 +22,9 @@ async def timed_interview(latency: float, concurrency: int) -> tuple[float, int]
     settings = load_settings(ao_interview_concurrency=concurrency)
     runtime = Runtime.create(settings, scripted_factory(SEED, latency_s=latency))
     started = time.perf_counter()
-    result = await interview_worker(runtime, provider="openai-compatible", model="ideal",
-                                    base_url="http://scripted.bench/v1", seed=SEED)
+    result = await interview_worker(
+        runtime, provider="openai-compatible", model="ideal", base_url="http://scripted.bench/v1", seed=SEED
+    )
     assert result.profile is not None and result.status == "active", result.status
     return time.perf_counter() - started, result.profile.reliability.cases
 

@@ -6,12 +6,14 @@ import importlib.util
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+import anyio
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ToolOutput
-from pydantic_ai.exceptions import UserError
+from pydantic_ai.exceptions import ModelContextWindowExceededError, UserError
 
 from agent_orchestrator.errors import ProviderError, ToolchainMissingError
 from agent_orchestrator.local_model import LocalLlamaModel, load_local_model
@@ -105,6 +107,31 @@ async def test_tool_output_calls_the_output_tool() -> None:
     assert isinstance(result.output, Step | Question)
     single = Agent(load_local_model(MODEL), output_type=ToolOutput(Step))
     assert isinstance((await single.run("Write the README.")).output, Step)
+
+
+@pytest.mark.live
+@needs_extra
+@pytest.mark.anyio
+async def test_cancellation_returns_at_once_and_the_model_stays_usable() -> None:
+    class Long(BaseModel):
+        numbers: list[int] = Field(min_length=300)  # the grammar forces a long answer
+
+    model = load_local_model(MODEL)
+    started = time.perf_counter()
+    with anyio.move_on_after(0.2):
+        await Agent(model, output_type=Long, model_settings={"max_tokens": 150}).run("List numbers.")
+    assert time.perf_counter() - started < 1.5  # abandoned, not waited for
+    after = await Agent(model, output_type=str, model_settings={"max_tokens": 10}).run("Say hi.")
+    assert after.output.strip()
+
+
+@pytest.mark.live
+@needs_extra
+@pytest.mark.anyio
+async def test_an_oversized_prompt_is_a_context_window_error() -> None:
+    agent = Agent(load_local_model(MODEL), output_type=str)
+    with pytest.raises(ModelContextWindowExceededError):
+        await agent.run("word " * 9000)
 
 
 @pytest.mark.live

@@ -1,0 +1,93 @@
+"""`ao mcp serve` as a real subprocess: a real MCP client drives it, and stdout carries only protocol."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from fastmcp import Client
+from fastmcp.client.transports import StdioTransport
+
+pytestmark = pytest.mark.anyio
+
+
+def ao_command() -> list[str]:
+    found = shutil.which("ao", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "agent_orchestrator.cli"]
+
+
+def server_env() -> dict[str, str]:
+    return {**os.environ, "LOG_LEVEL": "DEBUG"}
+
+
+async def test_real_client_lists_calls_reads_and_gets_prompts() -> None:
+    command = ao_command()
+    transport = StdioTransport(command=command[0], args=[*command[1:], "mcp", "serve"], env=server_env())
+    async with Client(transport) as client:
+        tools = {tool.name for tool in await client.list_tools()}
+        models = await client.call_tool("list_models", {})
+        workers = await client.read_resource("ao://workers")
+        prompt = await client.get_prompt("worker_interview_instructions")
+    assert {"interview_worker", "list_models"} <= tools
+    assert models.structured_content is not None
+    assert models.structured_content["default_model"] == "local:smollm2-135m-instruct"
+    assert json.loads(getattr(workers[0], "text"))["workers"] == []
+    assert "worker model being evaluated" in getattr(prompt.messages[0].content, "text")
+
+
+def test_stdout_carries_only_json_rpc_even_at_debug_logging() -> None:
+    requests = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "get_worker_profile", "arguments": {"worker_id": "no:such"}},
+        },
+    ]
+    process = subprocess.Popen(
+        [*ao_command(), "mcp", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    killer = threading.Timer(60, process.kill)
+    killer.start()
+    try:
+        for request in requests:
+            process.stdin.write(json.dumps(request) + "\n")
+        process.stdin.flush()
+        messages: list[dict[str, object]] = []
+        while not any(message.get("id") == 3 for message in messages):
+            line = process.stdout.readline()
+            assert line, "server closed stdout before answering"
+            messages.append(json.loads(line))  # a non-JSON line on stdout fails here
+        process.stdin.close()
+        process.wait(timeout=30)
+        messages += [json.loads(line) for line in process.stdout.read().splitlines() if line.strip()]
+    finally:
+        killer.cancel()
+        process.kill()
+    assert all(message.get("jsonrpc") == "2.0" for message in messages)
+    error = next(message for message in messages if message.get("id") == 3)
+    assert error["result"]["isError"] is True  # type: ignore[index]
