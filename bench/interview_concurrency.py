@@ -11,11 +11,11 @@ import time
 
 import anyio
 from _common import isolated_state
+from scripted import SEED, scripted_factory
 
 from agent_orchestrator.config import load_settings
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.interview import interview_worker
-from scripted import SEED, scripted_factory
 
 
 async def timed_interview(latency: float, concurrency: int) -> tuple[float, int]:

@@ -126,7 +126,10 @@ def list_models(runtime: Runtime) -> ModelsListing:
             None
             if spec is None
             else ConfiguredModel(
-                role=role, model_id=spec.model_id, base_url=spec.base_url, key_configured=key is not None
+                role=role,
+                model_id=spec.model_id,
+                base_url=spec.base_url,
+                key_configured=bool(key and key.get_secret_value()),
             )
         )
     saved: list[str] = []

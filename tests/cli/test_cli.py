@@ -124,3 +124,14 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
     assert [line.split()[0] for line in out.splitlines()] == snapshot(
         ["TOOL", "interview_worker", "list_workers", "get_worker_profile", "list_models"]
     )
+
+
+def test_missing_key_names_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_orchestrator.providers import build_model
+
+    monkeypatch.setattr(runtime_module, "build_model", build_model)
+    code, _, err = run(capsys, "worker", "interview", "--provider", "openai", "--model", "gpt-x")
+    assert code == 2
+    assert "WORKER_MODEL_API_KEY" in err and "OPENAI_API_KEY" in err

@@ -115,3 +115,24 @@ async def test_huge_answer_is_capped_and_reported(runtime: Runtime) -> None:
     assert case.answer_chars == 4 * 1024 * 1024
     assert len(case.answer_excerpt) <= 400
     assert case.checks[0].name == "answer_size" and case.checks[0].passed is False
+
+
+async def test_unreachable_base_url_is_unavailable(settings) -> None:
+    """A real OpenAI-compatible client pointed at a closed loopback port (no network leaves the host)."""
+    from pydantic_ai import models
+
+    from agent_orchestrator.providers import build_model
+
+    runtime = Runtime.create(settings, build_model)
+    with models.override_allow_model_requests(True):
+        result = await interview_worker(
+            runtime,
+            provider="openai-compatible",
+            model="any",
+            base_url="http://127.0.0.1:9/v1",
+            seed=SEED,
+            save=True,
+        )
+    assert result.outcome == "unavailable"
+    assert "unreachable" in (result.unavailable_reason or "")
+    assert not runtime.profiles.path.exists()

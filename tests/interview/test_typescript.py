@@ -23,6 +23,7 @@ pytestmark = pytest.mark.anyio
 def fresh_compiler_runs() -> None:
     clear_compiler_cache()
 
+
 HARNESS = 'import { clamp } from "./solution";\nconst r: number = clamp(5, 0, 3);\nexport { r };\n'
 
 GOOD = """\

@@ -37,8 +37,8 @@ async def test_real_client_lists_calls_reads_and_gets_prompts() -> None:
     assert {"interview_worker", "list_models"} <= tools
     assert models.structured_content is not None
     assert models.structured_content["default_model"] == "local:smollm2-135m-instruct"
-    assert json.loads(getattr(workers[0], "text"))["workers"] == []
-    assert "worker model being evaluated" in getattr(prompt.messages[0].content, "text")
+    assert json.loads(workers[0].text)["workers"] == []
+    assert "worker model being evaluated" in prompt.messages[0].content.text
 
 
 def test_stdout_carries_only_json_rpc_even_at_debug_logging() -> None:
