@@ -41,3 +41,11 @@ class StoreCorruptError(StoreError):
 
 class ToolchainMissingError(AOError):
     """An optional external toolchain (Node.js, TypeScript, the local model) is not installed."""
+
+
+class PolicyViolation(AOError):
+    """Policy refused an action (a command, a path, a write); the message says which rule and why."""
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
