@@ -47,8 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     mcp = commands.add_parser("mcp", help="run or inspect the MCP server")
     mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="SUBCOMMAND", required=True)
-    mcp_commands.add_parser("serve", help="serve MCP over stdio (for Claude Desktop, VS Code, Cursor)")
+    serve = mcp_commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP")
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser Origin to accept over HTTP (repeatable); others are refused",
+    )
     _add_json(mcp_commands.add_parser("list-tools", help="list the server's tools"))
+    config = mcp_commands.add_parser("config", help="print the MCP server entry for an MCP host")
+    config.add_argument(
+        "host_app",
+        choices=("claude-desktop", "vscode", "cursor"),
+        metavar="HOST",
+        help="claude-desktop, vscode or cursor",
+    )
     return parser
 
 

@@ -62,7 +62,13 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         configure_logging()
         if args.command == "mcp" and args.mcp_command == "serve":
-            return _serve()
+            return _serve(args)
+        if args.command == "mcp" and args.mcp_command == "config":
+            from agent_orchestrator.cli.host_config import WHERE, host_config
+
+            print(WHERE[args.host_app], file=sys.stderr)
+            print(host_config(args.host_app))
+            return EXIT_OK
         if args.command == "mcp":
             return anyio.run(_list_tools, bool(args.json))
         tool, arguments, show = _tool_call(args)
@@ -125,8 +131,23 @@ async def _list_tools(as_json: bool) -> int:
     return EXIT_OK
 
 
-def _serve() -> int:
+def _serve(args: argparse.Namespace) -> int:
     from agent_orchestrator.server.app import create_server
 
-    create_server().run(transport="stdio", show_banner=False)
+    server = create_server()
+    if args.transport == "stdio":
+        server.run(transport="stdio", show_banner=False)
+        return EXIT_OK
+    # Host and Origin are checked on every request (DNS-rebinding protection): only the bind
+    # address and loopback names are accepted as Host, only listed origins as Origin.
+    hosts = sorted({args.host, "127.0.0.1", "localhost", "[::1]"})
+    server.run(
+        transport="http",
+        show_banner=False,
+        host=args.host,
+        port=args.port,
+        host_origin_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=args.allow_origin,
+    )
     return EXIT_OK
