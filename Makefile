@@ -17,13 +17,16 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(MAKE) --no-print-directory install-node-tools
 
-# The pinned TypeScript compiler the interview type-checks worker code with (optional: without
-# Node.js, codegen is judged by parsing only and cannot qualify).
+# Optional Node.js tools, pinned by lock files (npm caches the downloads):
+# - tools/typescript: the compiler the interview type-checks worker code with (without it, codegen
+#   is judged by parsing only and cannot qualify);
+# - tools/inspector: the MCP Inspector CLI, a client nobody on the team wrote, used by the tests.
 install-node-tools:
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix tools/typescript --no-audit --no-fund --loglevel=error; \
+		npm ci --prefix tools/typescript --no-audit --no-fund --loglevel=error && \
+		npm ci --prefix tools/inspector --no-audit --no-fund --loglevel=error; \
 	else \
-		echo "Node.js not found: skipping tools/typescript (codegen will not be type-checked)"; \
+		echo "Node.js not found: skipping tools/typescript and tools/inspector"; \
 	fi
 
 lint: install
@@ -43,6 +46,7 @@ bench: install
 	cd bench && ../$(BIN)/python interview_concurrency.py
 	cd bench && PATH="$(abspath $(BIN)):$$PATH" ../$(BIN)/python cli_startup.py
 	cd bench && ../$(BIN)/python tools_list_tokens.py
+	cd bench && ../$(BIN)/python inspector_call.py
 
 # Set up from a clean clone and interview the embedded local worker: no API key, no network.
 quickstart:
