@@ -135,3 +135,19 @@ def test_missing_key_names_the_variable(
     code, _, err = run(capsys, "worker", "interview", "--provider", "openai", "--model", "gpt-x")
     assert code == 2
     assert "WORKER_MODEL_API_KEY" in err and "OPENAI_API_KEY" in err
+
+
+@pytest.mark.parametrize("host", ["claude-desktop", "vscode", "cursor"])
+def test_host_config_is_json_with_absolute_command_and_no_secret(
+    host: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKER_MODEL_API_KEY", "canary-secret-value-123456")
+    code, out, err = run(capsys, "mcp", "config", host)
+    document = json.loads(out)
+    servers = document["servers" if host == "vscode" else "mcpServers"]
+    entry = servers["agent-orchestrator"]
+    assert code == 0 and err.strip()  # where to put it goes to stderr, the JSON alone to stdout
+    assert entry["command"].startswith("/") and entry["args"][-2:] == ["mcp", "serve"]
+    assert "WORKER_MODEL_API_KEY" in entry["env"]
+    assert "canary-secret-value-123456" not in out + err
+    assert entry["env"]["AO_STATE_DIR"].startswith("/")
