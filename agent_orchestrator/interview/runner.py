@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 ProgressCallback = Callable[[int, int, str], Awaitable[None]]
 EXCERPT_CHARS = 400
+# The longest good answer in the suite (a TypeScript module, an explanation) is ~250 tokens;
+# the cap keeps a rambling model from spending minutes per case.
+MAX_ANSWER_TOKENS = 600
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ async def run_suite(
         output_type=str,
         instructions=WORKER_INSTRUCTIONS,
         retries=0,
-        model_settings={"temperature": 0.0, "max_tokens": 1024},
+        model_settings={"temperature": 0.0, "max_tokens": MAX_ANSWER_TOKENS},
     )
     breaker = EndpointBreaker(policy.breaker_threshold)
     by_id = {case.case_id: case for case in cases}

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from fastmcp import Client
-from test_stdio import ao_command
+from processes import ao_command
 
 pytestmark = pytest.mark.anyio
 INITIALIZE = {

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_stdio import ao_command
+from processes import ao_command
 
 INSPECTOR = Path(__file__).resolve().parents[2] / "tools/inspector/node_modules/.bin/mcp-inspector"
 pytestmark = [

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
+from processes import ao_command
 
 pytestmark = pytest.mark.anyio
-
-
-def ao_command() -> list[str]:
-    found = shutil.which("ao", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "agent_orchestrator.cli"]
 
 
 def server_env() -> dict[str, str]:
