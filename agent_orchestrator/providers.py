@@ -161,6 +161,18 @@ def configured_spec(settings: Settings, role: Role) -> ModelSpec | None:
     return resolve_spec(provider, name, settings, role)
 
 
+DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
+
+
+def role_spec(settings: Settings, role: Role) -> ModelSpec:
+    """The configured model for a role, or the embedded local model when none is configured.
+
+    Building the local model raises `ToolchainMissingError` with the install command when the
+    `local` extra is missing, so an unconfigured setup fails loudly, never silently elsewhere.
+    """
+    return configured_spec(settings, role) or ModelSpec(provider="local", model=DEFAULT_LOCAL_MODEL)
+
+
 def api_key_for(spec: ModelSpec, settings: Settings, role: Role) -> str | None:
     """The key for a spec: role key, then LiteLLM's for litellm, then the vendor's conventional one."""
     info = PROVIDERS[spec.provider]

@@ -29,8 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="interview and inspect worker models")
     worker_commands = worker.add_subparsers(dest="worker_command", metavar="SUBCOMMAND", required=True)
     interview = worker_commands.add_parser("interview", help="interview a worker model and print its profile")
-    interview.add_argument("--provider", required=True, help="litellm, openai-compatible, ollama, local, ...")
-    interview.add_argument("--model", required=True, help="model name at that provider")
+    interview.add_argument(
+        "--provider",
+        help="litellm, openai-compatible, ollama, local, ... (default: the configured worker, else local)",
+    )
+    interview.add_argument("--model", help="model name at that provider")
     interview.add_argument("--base-url", help="endpoint base URL (overrides WORKER_MODEL_BASE_URL)")
     interview.add_argument("--save", action="store_true", help="persist the profile to the state dir")
     interview.add_argument("--seed", type=int, help="variant seed, to reproduce an interview")

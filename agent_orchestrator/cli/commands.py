@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, render
-from agent_orchestrator.errors import AOError
+from agent_orchestrator.errors import AOError, UsageError
 
 FAILED_STATUSES = frozenset({"blocked", "unavailable"})
 
@@ -84,7 +84,11 @@ def run_command(args: argparse.Namespace) -> int:
 def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
     """Map parsed arguments to (tool name, tool arguments, show progress)."""
     if args.command == "worker" and args.worker_command == "interview":
-        arguments: dict[str, Any] = {"provider": args.provider, "model": args.model, "save": args.save}
+        if (args.provider is None) != (args.model is None):
+            raise UsageError("give both --provider and --model, or neither to interview the configured worker")
+        arguments: dict[str, Any] = {"save": args.save}
+        if args.provider is not None:
+            arguments |= {"provider": args.provider, "model": args.model}
         if args.base_url:
             arguments["base_url"] = args.base_url
         if args.seed is not None:

@@ -57,9 +57,12 @@ def _add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
     )
     @edge
     async def interview_worker(
-        provider: Annotated[str, Field(description="Provider, e.g. litellm, openai-compatible, ollama, local")],
-        model: Annotated[str, Field(description="Model name at that provider")],
         ctx: Context,
+        provider: Annotated[
+            str | None,
+            Field(description="litellm, openai-compatible, ollama, local, ...; omit for the configured worker"),
+        ] = None,
+        model: Annotated[str | None, Field(description="Model name at that provider")] = None,
         base_url: Annotated[str | None, Field(description="Endpoint base URL; overrides configured ones")] = None,
         save: Annotated[bool, Field(description="Persist the profile to the state dir")] = False,
         seed: Annotated[int | None, Field(description="Variant seed, to reproduce an interview")] = None,

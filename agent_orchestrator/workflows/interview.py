@@ -11,23 +11,33 @@ from agent_orchestrator.interview.runner import ProgressCallback, run_suite
 from agent_orchestrator.interview.scoring import InterviewMeta, build_result
 from agent_orchestrator.interview.suite import GradingEnv, build_suite
 from agent_orchestrator.interview.typescript import find_typescript_toolchain
-from agent_orchestrator.providers import resolve_spec
+from agent_orchestrator.errors import UsageError
+from agent_orchestrator.providers import resolve_spec, role_spec
 from agent_orchestrator.runtime import Runtime
 
 
 async def interview_worker(
     runtime: Runtime,
     *,
-    provider: str,
-    model: str,
+    provider: str | None = None,
+    model: str | None = None,
     base_url: str | None = None,
     save: bool = False,
     seed: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> InterviewResult:
-    """Interview one worker endpoint and return its profile (saved only when judged and asked to)."""
+    """Interview one worker endpoint and return its profile (saved only when judged and asked to).
+
+    Without a provider and model, the configured worker (or the embedded local model) is interviewed.
+    """
     settings = runtime.settings
-    spec = resolve_spec(provider, model, settings, "worker", base_url)
+    if (provider is None) != (model is None):
+        raise UsageError("give both a provider and a model, or neither to interview the configured worker")
+    if provider is None or model is None:
+        spec = role_spec(settings, "worker")
+        spec = resolve_spec(spec.provider, spec.model, settings, "worker", base_url)
+    else:
+        spec = resolve_spec(provider, model, settings, "worker", base_url)
     worker_model = runtime.model_factory(spec, settings, "worker")
     toolchain = find_typescript_toolchain()
     seed = seed if seed is not None else secrets.randbelow(2**31)

@@ -82,3 +82,38 @@ async def test_same_seed_gives_the_same_verdict(runtime: Runtime) -> None:
     assert {d: s.score for d, s in first.profile.scores.items()} == {
         d: s.score for d, s in second.profile.scores.items()
     }
+
+
+async def test_without_provider_the_configured_worker_is_interviewed(settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={
+            "worker_model_provider": "openai-compatible",
+            "worker_model_name": "ideal",
+            "worker_model_base_url": BASE_URL,
+        }
+    )
+    result = await interview_worker(Runtime.create(configured, scripted_factory(SEED)), seed=SEED)
+    assert result.worker_id == "openai-compatible:ideal" and result.status == "active"
+
+
+async def test_without_configuration_the_local_model_is_the_default(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from agent_orchestrator.errors import ToolchainMissingError
+    from agent_orchestrator.providers import build_model
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real_find_spec(name, *a)
+    )
+    with pytest.raises(ToolchainMissingError, match=r"pip install 'agent-orchestrator\[local\]'"):
+        await interview_worker(Runtime.create(settings, build_model), seed=SEED)
+
+
+async def test_provider_without_model_is_a_usage_error(runtime: Runtime) -> None:
+    from agent_orchestrator.errors import UsageError
+
+    with pytest.raises(UsageError, match="both a provider and a model"):
+        await interview_worker(runtime, provider="openai-compatible")

@@ -26,7 +26,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
     assert interview.annotations is not None
     assert interview.annotations.read_only_hint is False and interview.annotations.open_world_hint is True
     assert interview.output_schema is not None and "status" in interview.output_schema["properties"]
-    assert interview.input_schema["required"] == snapshot(["provider", "model"])
+    assert "required" not in interview.input_schema  # provider and model default to the configured worker
 
 
 async def test_interview_reports_progress_and_returns_structured_profile(runtime: Runtime) -> None:
