@@ -1,0 +1,204 @@
+"""The command runner: no shell, closed stdin, scrubbed environment, process-group timeouts, capped output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from agent_orchestrator.errors import PolicyViolation
+from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
+from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.policies.runner import CommandResult, command_env, run_command
+
+pytestmark = pytest.mark.anyio
+NO_SECRETS = Redactor()
+
+
+def python(code: str) -> ParsedCommand:
+    """A ParsedCommand running `code` in this interpreter; the runner trusts what the policy produced."""
+    return ParsedCommand(argv=("python", "-c", code), program=sys.executable, rule="test")
+
+
+async def run(
+    code: str, *, timeout_s: float = 30.0, output_cap: int = 1_000_000, extra_env: dict[str, str] | None = None
+) -> CommandResult:
+    return await run_command(
+        python(code),
+        cwd=Path.cwd(),
+        redact=NO_SECRETS,
+        timeout_s=timeout_s,
+        output_cap=output_cap,
+        extra_env=extra_env,
+    )
+
+
+def process_gone(pid: int, within_s: float = 5.0) -> bool:
+    """True once `pid` no longer exists or is a zombie waiting for a parent that is not us."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def test_nonzero_exit_is_reported_not_raised() -> None:
+    result = await run("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    assert not result.succeeded and not result.timed_out and not result.truncated
+
+
+async def test_arguments_reach_the_program_verbatim_without_a_shell() -> None:
+    parsed = ParsedCommand(
+        argv=("python", "-c", "import sys; print(sys.argv[1:])", "$HOME", "a;b", "*"),
+        program=sys.executable,
+        rule="test",
+    )
+    result = await run_command(parsed, cwd=Path.cwd(), redact=NO_SECRETS)
+    assert result.stdout == "['$HOME', 'a;b', '*']\n"
+
+
+async def test_stdin_is_closed() -> None:
+    result = await run("import sys; print(repr(sys.stdin.read()))", timeout_s=10)
+    assert result.stdout == "''\n" and not result.timed_out
+
+
+async def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    result = await run(code, timeout_s=1.5)
+    assert result.timed_out and result.exit_code is None and result.stdout == "started\n"
+    assert time.monotonic() - started < 10
+    assert process_gone(int((tmp_path / "child.pid").read_text()))
+
+
+async def test_background_child_left_behind_is_killed(tmp_path: Path) -> None:
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+        "                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "open('child.pid', 'w').write(str(child.pid))\n"
+    )
+    result = await run(code, timeout_s=10)
+    assert result.exit_code == 0 and not result.timed_out
+    assert process_gone(int((tmp_path / "child.pid").read_text()))
+
+
+async def test_output_is_capped_while_the_pipe_still_drains() -> None:
+    code = "import sys; sys.stdout.write('x' * 5_000_000); sys.stdout.flush(); print('done', file=sys.stderr)"
+    result = await run(code, output_cap=100_000, timeout_s=30)
+    assert result.exit_code == 0 and not result.timed_out  # not blocked on a full pipe
+    assert result.truncated and len(result.stdout) == 100_000 and result.stderr == "done\n"
+
+
+async def test_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "WORKER_MODEL_API_KEY", "LITELLM_API_KEY", "AO_DRY_RUN", "GITHUB_TOKEN"):
+        monkeypatch.setenv(name, "sk-proj-abcdefghijklmnopqrstuvwx")
+    monkeypatch.setenv("DB_PASSWORD", "hunter2hunter2")
+    monkeypatch.setenv("LD_PRELOAD", "/tmp/evil.so")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    result = await run("import json, os; print(json.dumps(dict(os.environ)))")
+    env = json.loads(result.stdout)
+    assert not {"OPENAI_API_KEY", "WORKER_MODEL_API_KEY", "LITELLM_API_KEY", "AO_DRY_RUN"} & env.keys()
+    assert not {"GITHUB_TOKEN", "DB_PASSWORD", "LD_PRELOAD"} & env.keys()
+    assert env["LANG"] == "C.UTF-8" and env["NO_COLOR"] == "1" and env["GIT_OPTIONAL_LOCKS"] == "0"
+
+
+async def test_extra_env_is_passed_through() -> None:
+    result = await run("import os; print(os.environ['APP_MODE'])", extra_env={"APP_MODE": "check"})
+    assert result.stdout == "check\n"
+
+
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "MY_TOKEN", "LD_PRELOAD", "GIT_EXTERNAL_DIFF", "PATH", "AO_X"])
+async def test_extra_env_cannot_carry_secrets_or_code_loaders(name: str) -> None:
+    with pytest.raises(PolicyViolation) as info:
+        await run("print(1)", extra_env={name: "x"})
+    assert info.value.rule == "command.environment"
+
+
+def test_child_path_drops_relative_and_workspace_entries(tmp_path: Path) -> None:
+    base = {"PATH": os.pathsep.join([str(tmp_path), ".", "", "bin", "/usr/bin", str(tmp_path / "sub")])}
+    assert command_env(base, workspace=str(tmp_path))["PATH"] == "/usr/bin"
+
+
+async def test_output_is_redacted() -> None:
+    code = "print('value=swordfish-secret-1 key=sk-ant-abcdefghijklmnopqrstuvwxyz')"
+    result = await run_command(python(code), cwd=Path.cwd(), redact=Redactor(["swordfish-secret-1"]))
+    assert "swordfish" not in result.stdout and "abcdefghijklmnop" not in result.stdout
+    assert result.stdout.count("[REDACTED]") == 2
+
+
+async def test_a_secret_cut_by_the_cap_is_not_partly_exposed() -> None:
+    secret = "swordfish-secret-value-0123456789"
+    code = f"print('x' * 90 + {secret!r})"
+    result = await run_command(python(code), cwd=Path.cwd(), redact=Redactor([secret]), output_cap=100)
+    assert result.truncated and result.stdout == "x" * 90 + "[REDACTED]"
+
+
+async def test_program_that_cannot_start_is_a_result() -> None:
+    parsed = ParsedCommand(argv=("ghost",), program="/nonexistent/bin/ghost", rule="ghost")
+    result = await run_command(parsed, cwd=Path.cwd(), redact=NO_SECRETS)
+    assert result.exit_code is None and "could not start 'ghost'" in result.stderr and not result.timed_out
+
+
+async def test_missing_working_directory_is_a_result(tmp_path: Path) -> None:
+    result = await run_command(python("print(1)"), cwd=tmp_path / "gone", redact=NO_SECRETS)
+    assert result.exit_code is None and "working directory does not exist" in result.stderr
+
+
+async def test_relative_program_is_refused() -> None:
+    with pytest.raises(PolicyViolation):
+        await run_command(ParsedCommand(("git",), "git", "git"), cwd=Path.cwd(), redact=NO_SECRETS)
+
+
+async def test_policy_and_runner_together_run_an_allowlisted_command() -> None:
+    parsed = CommandPolicy(["git --version"]).check("git --version", cwd=Path.cwd())
+    result = await run_command(parsed, cwd=Path.cwd(), redact=NO_SECRETS)
+    assert result.succeeded and result.stdout.startswith("git version") and result.duration_ms >= 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git --version; touch marker",
+        "git --version && python -c \"open('marker', 'w')\"",
+        "git --version $(touch marker)",
+        "git --version > marker",
+        "touch marker",
+        "python -c \"open('marker', 'w')\"",
+    ],
+)
+async def test_refused_command_never_runs(command: str, tmp_path: Path) -> None:
+    policy = CommandPolicy(["git --version", "python -m pytest"])
+    with pytest.raises(PolicyViolation):
+        parsed = policy.check(command, cwd=tmp_path)
+        await run_command(parsed, cwd=tmp_path, redact=NO_SECRETS)
+    assert not (tmp_path / "marker").exists()
+
+
+async def test_cancelling_the_caller_kills_the_process_group(tmp_path: Path) -> None:
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n"
+    )
+    with anyio.move_on_after(1.5):
+        await run(code, timeout_s=60)
+    assert process_gone(int((tmp_path / "child.pid").read_text()))
