@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.providers import ModelFactory, build_model
 from agent_orchestrator.store.profiles import ProfileStore
 
@@ -21,13 +22,16 @@ class Runtime:
     model_factory: ModelFactory
     redact: Redactor
     profiles: ProfileStore
+    safety: SafetyPolicy
 
     @classmethod
     def create(cls, settings: Settings | None = None, model_factory: ModelFactory | None = None) -> Runtime:
         settings = settings or load_settings()
+        redact = Redactor(settings.secret_values())
         return cls(
             settings=settings,
             model_factory=model_factory or build_model,
-            redact=Redactor(settings.secret_values()),
+            redact=redact,
             profiles=ProfileStore(settings.ao_state_dir),
+            safety=SafetyPolicy.create(settings, redact),
         )
