@@ -9,6 +9,7 @@ so even a 135M model returns JSON of the requested shape.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import importlib.util
@@ -133,8 +134,18 @@ def _shared_llama(path: Path, n_ctx: int) -> Llama:
             with contextlib.redirect_stderr(io.StringIO()):
                 llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=True)
             llama.verbose = False
+            if not _loaded:
+                atexit.register(_close_all)
             _loaded[str(path)] = llama
         return llama
+
+
+def _close_all() -> None:
+    """Free the models before interpreter teardown, when llama.cpp's finalizers would find its globals gone."""
+    with _load_lock:
+        for llama in _loaded.values():
+            llama.close()
+        _loaded.clear()
 
 
 class LocalLlamaModel(Model):
