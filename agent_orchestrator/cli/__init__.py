@@ -44,6 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("worker_id", help="provider:model, e.g. litellm:qwen3-coder")
     _add_json(profile)
 
+    validate = commands.add_parser("validate", help="run allowlisted validation commands (no shell)")
+    validate.add_argument(
+        "--command",
+        action="append",
+        required=True,
+        dest="commands",
+        metavar="COMMAND",
+        help="a command such as 'pytest -q' (repeatable; run in order)",
+    )
+    validate.add_argument("--cwd", help="working directory inside the workspace")
+    validate.add_argument("--timeout", type=float, default=300.0, help="seconds per command (default 300)")
+    _add_json(validate)
+
     models = commands.add_parser("models", help="configured models and providers")
     models_commands = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     _add_json(models_commands.add_parser("list", help="list configured models and providers"))

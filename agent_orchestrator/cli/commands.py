@@ -14,7 +14,7 @@ import anyio
 from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, render
 from agent_orchestrator.errors import AOError, UsageError
 
-FAILED_STATUSES = frozenset({"blocked", "unavailable"})
+FAILED_STATUSES = frozenset({"blocked", "unavailable", "failed"})
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
         return "list_workers", {}, False
     if args.command == "worker" and args.worker_command == "profile":
         return "get_worker_profile", {"worker_id": args.worker_id}, False
+    if args.command == "validate":
+        return "validate", {"commands": args.commands, "cwd": args.cwd, "timeout_s": args.timeout}, False
     return "list_models", {}, False
 
 

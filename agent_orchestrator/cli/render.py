@@ -28,6 +28,7 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "list_workers": worker_list,
         "get_worker_profile": profile_view,
         "list_models": models,
+        "validate": validation,
     }
     return renderers[tool](data)
 
@@ -146,3 +147,25 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(
         "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]) for row in rows
     )
+
+
+def validation(data: dict[str, Any]) -> str:
+    lines = [f"validation {data['status'].upper()} in {data['cwd']}"]
+    for result in data["results"]:
+        lines.append(
+            f"  {result['status']:<9} {result['command']}"
+            + (
+                f"  (exit {result['exit_code']}, {result['duration_ms']} ms)"
+                if result["exit_code"] is not None
+                else ""
+            )
+        )
+        if result["status"] == "refused":
+            lines.append(f"            {result['reason']}")
+        for error in result["errors"][:20]:
+            where = f"{error['file']}:{error['line']}" if error["file"] else "-"
+            lines.append(f"            {where}  {error['code'] or ''} {error['message'].splitlines()[0][:160]}")
+        if result["status"] in ("failed", "timed_out", "error") and not result["errors"]:
+            tail = (result["stderr_tail"] or result["stdout_tail"] or result.get("reason") or "").strip()
+            lines += [f"            {line}" for line in tail.splitlines()[-10:]]
+    return "\n".join(lines)

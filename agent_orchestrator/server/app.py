@@ -19,7 +19,9 @@ from agent_orchestrator.interview.profile import Dimension, InterviewResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.edge import at_edge
 from agent_orchestrator.workflows import interview as interview_flow
+from agent_orchestrator.workflows import validate as validate_flow
 from agent_orchestrator.workflows import workers
+from agent_orchestrator.workflows.validate import ValidationReport
 from agent_orchestrator.workflows.workers import ModelsListing, WorkerList, WorkerProfileView
 
 READ_ONLY = ToolAnnotations(
@@ -42,6 +44,7 @@ def create_server(runtime: Runtime | None = None) -> FastMCP:
         mask_error_details=True,
     )
     _add_worker_tools(server, runtime)
+    _add_deterministic_tools(server, runtime)
     _add_resources(server, runtime)
     _add_prompts(server)
     return server
@@ -95,6 +98,26 @@ def _add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
     async def list_models() -> ModelsListing:
         """List configured leader/worker models, providers and whether the embedded model is installed."""
         return workers.list_models(runtime)
+
+
+def _add_deterministic_tools(server: FastMCP, runtime: Runtime) -> None:
+    edge = at_edge(runtime.redact)
+
+    @server.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+    )
+    @edge
+    async def validate(
+        commands: Annotated[
+            list[str], Field(description="Allowlisted commands, e.g. ['pytest -q', 'ruff check .']")
+        ],
+        cwd: Annotated[str | None, Field(description="Working directory inside the workspace")] = None,
+        timeout_s: Annotated[float, Field(gt=0, le=3600, description="Deadline per command, seconds")] = 300.0,
+    ) -> ValidationReport:
+        """Run allowlisted validation commands (no shell) and return exit codes and parsed errors."""
+        return await validate_flow.validate(runtime, commands, cwd=cwd, timeout_s=timeout_s)
 
 
 def _add_resources(server: FastMCP, runtime: Runtime) -> None:

@@ -45,3 +45,11 @@ def file_lock(path: Path) -> Generator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def ensure_state_dir(state_dir: Path) -> None:
+    """Create the state dir with a `.gitignore` of `*`, so state never lands in a commit by accident."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# agent-orchestrator state: not for version control\n*\n", encoding="utf-8")

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.store.atomic import ensure_state_dir
 
 AUDIT_FILE = "audit.sqlite3"
 Kind = Literal["command", "write", "path", "policy"]
@@ -118,7 +119,7 @@ class AuditLog:
 
     @contextmanager
     def _connect(self) -> Generator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_state_dir(self.path.parent)
         with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as db:
             db.executescript(_SCHEMA)
             with db:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError
 from agent_orchestrator.interview.profile import WorkerCapabilityProfile
-from agent_orchestrator.store.atomic import atomic_write_text, file_lock
+from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir, file_lock
 
 PROFILES_FILE = "worker-profiles.json"
 FORMAT_VERSION = 1
@@ -49,6 +49,7 @@ class ProfileStore:
 
     def save(self, profile: WorkerCapabilityProfile) -> Path:
         """Insert or replace one profile; concurrent savers serialise on the lock, none is lost."""
+        ensure_state_dir(self.path.parent)
         with file_lock(self.path):
             document = self._read()
             document.profiles[profile.worker_id] = profile
