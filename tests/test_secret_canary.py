@@ -1,0 +1,165 @@
+"""Secret canaries: every MCP tool and CLI command, DEBUG logging, canary values in every key variable.
+
+Afterwards no canary may appear in any tool result, CLI output, log line or file under the state
+dir. The scripted worker echoes the worker key back in its answers, so redaction is exercised,
+not only avoidance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastmcp import Client
+
+from agent_orchestrator import runtime as runtime_module
+from agent_orchestrator.cli import main
+from agent_orchestrator.config import load_settings
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.server.app import create_server
+from processes import ao_command
+from scripted import CANARY_KEY, SEED, scripted_factory
+
+pytestmark = pytest.mark.anyio
+KEY_VARIABLES = [
+    "LEADER_MODEL_API_KEY",
+    "LITELLM_API_KEY",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GROQ_API_KEY",
+    "MISTRAL_API_KEY",
+    "OPENROUTER_API_KEY",
+]
+CANARIES = {name: f"canary-{name.lower().replace('_', '-')}-7f3a9c" for name in KEY_VARIABLES}
+CANARIES["WORKER_MODEL_API_KEY"] = CANARY_KEY  # the one the scripted worker echoes
+SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
+
+
+@pytest.fixture(autouse=True)
+def canaries(monkeypatch: pytest.MonkeyPatch, isolated_env: Path) -> None:
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setattr(runtime_module, "build_model", scripted_factory(SEED))
+    # A repository file that prints a canary when tests run: command output must be redacted too.
+    (isolated_env / "test_leaky.py").write_text(
+        f"def test_leaky():\n    print({CANARY_KEY!r})\n    assert False, {CANARY_KEY!r}\n"
+    )
+
+
+def assert_no_canary(text: str, where: str) -> None:
+    for name, value in CANARIES.items():
+        assert value not in text, f"{name}'s value leaked into {where}"
+
+
+def state_dir_text(root: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file())
+
+
+async def test_every_mcp_tool(isolated_env: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    runtime = Runtime.create(load_settings(), scripted_factory(SEED))
+    calls = [
+        (
+            "interview_worker",
+            {
+                "provider": "openai-compatible",
+                "model": "secret-echo",
+                "base_url": "http://scripted.test/v1",
+                "seed": SEED,
+                "save": True,
+            },
+        ),
+        ("list_workers", {}),
+        ("get_worker_profile", {"worker_id": "openai-compatible:secret-echo"}),
+        ("get_worker_profile", {"worker_id": f"openai:{CANARY_KEY}"}),
+        ("list_models", {}),
+        (
+            "validate",
+            {
+                "commands": [
+                    "python -m pytest -q -s -p no:cacheprovider test_leaky.py",
+                    "git status",
+                    f"git log --grep={CANARY_KEY}; echo",
+                ]
+            },
+        ),
+        ("interview_worker", {"provider": "openai", "model": "gpt-x"}),
+    ]
+    async with Client(create_server(runtime)) as client:
+        outputs = [await client.call_tool(name, args, raise_on_error=False) for name, args in calls]
+        resources = [
+            await client.read_resource("ao://workers"),
+            await client.read_resource("ao://workers/openai-compatible:secret-echo"),
+        ]
+        tools = await client.list_tools()
+    for (name, _), result in zip(calls, outputs, strict=True):
+        assert_no_canary(json.dumps(result.structured_content) + str(result.content), f"tool {name}")
+    assert_no_canary(str(resources) + str(tools), "resources and tool listing")
+    assert_no_canary(caplog.text, "logs")
+    assert_no_canary(state_dir_text(isolated_env / ".ao"), "the state dir")
+    assert outputs[0].structured_content is not None and outputs[0].structured_content["saved"]
+
+
+CLI_COMMANDS = [
+    ["worker", "interview", *SCRIPTED, "--model", "secret-echo", "--save"],
+    ["worker", "interview", *SCRIPTED, "--model", "secret-echo", "--json"],
+    ["worker", "list"],
+    ["worker", "list", "--json"],
+    ["worker", "profile", "openai-compatible:secret-echo"],
+    ["worker", "profile", "nope:missing", "--json"],
+    ["models", "list"],
+    ["models", "list", "--json"],
+    ["mcp", "list-tools"],
+    ["mcp", "config", "claude-desktop"],
+    ["mcp", "config", "vscode"],
+    ["validate", "--command", "python -m pytest -q -s -p no:cacheprovider test_leaky.py"],
+    ["validate", "--command", "git status", "--json"],
+    ["worker", "interview", "--provider", "anthropic", "--model", "x"],
+]
+
+
+def test_every_cli_command(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for argv in CLI_COMMANDS:
+        with pytest.raises(SystemExit):
+            main(argv)
+        captured = capsys.readouterr()
+        assert_no_canary(captured.out + captured.err, f"ao {' '.join(argv)}")
+    assert_no_canary(caplog.text, "logs")
+    assert_no_canary(state_dir_text(isolated_env / ".ao"), "the state dir")
+
+
+def test_stdio_server_at_debug(isolated_env: Path) -> None:
+    requests = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_models", "arguments": {}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "interview_worker", "arguments": {"provider": "openai", "model": "x"}},
+        },
+    ]
+    stdin = "".join(json.dumps(r) + "\n" for r in requests)
+    process = subprocess.run(
+        [*ao_command(), "mcp", "serve"], input=stdin, capture_output=True, text=True, timeout=60, cwd=isolated_env
+    )
+    assert_no_canary(process.stdout + process.stderr, "the stdio server's output")
