@@ -47,6 +47,7 @@ bench: install
 	cd bench && PATH="$(abspath $(BIN)):$$PATH" ../$(BIN)/python cli_startup.py
 	cd bench && ../$(BIN)/python tools_list_tokens.py
 	cd bench && ../$(BIN)/python inspector_call.py
+	cd bench && ../$(BIN)/python policy_checks.py
 
 # Set up from a clean clone and interview the embedded local worker: no API key, no network.
 quickstart:
