@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastmcp import Client
+from scripted import SEED, scripted_factory
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
@@ -24,7 +25,6 @@ from agent_orchestrator.repo.logs import parse_log
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
 from agent_orchestrator.workflows.interview import interview_worker
-from scripted import SEED, scripted_factory
 
 pytestmark = pytest.mark.anyio
 
@@ -239,3 +239,11 @@ def test_aoerror_is_the_only_failure_type_for_bad_input(runtime: Runtime) -> Non
     for bad in ["", "\x00", "-" * 5000]:
         with pytest.raises(AOError):
             runtime.safety.check_command(bad)
+
+
+def test_repository_text_for_a_model_is_redacted_and_fenced(runtime: Runtime) -> None:
+    block = runtime.safety.as_model_data(
+        "log", "ERROR key=sk-proj-abcdefghijklmnopqrstuvwx failed", source="ci.log"
+    )
+    assert "sk-proj-abcdefghijklmnop" not in block and "[REDACTED]" in block
+    assert block.startswith("<<<UNTRUSTED-DATA ") and "(log from ci.log)" in block

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from fastmcp import Client
+from processes import ao_command
+from scripted import CANARY_KEY, SEED, scripted_factory
 
 from agent_orchestrator import runtime as runtime_module
 from agent_orchestrator.cli import main
 from agent_orchestrator.config import load_settings
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
-from processes import ao_command
-from scripted import CANARY_KEY, SEED, scripted_factory
 
 pytestmark = pytest.mark.anyio
 KEY_VARIABLES = [

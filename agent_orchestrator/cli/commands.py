@@ -26,15 +26,21 @@ class ToolOutcome:
 
 
 def configure_logging() -> None:
-    """Logs go to stderr at LOG_LEVEL; stdout is for results (and, in `mcp serve`, the protocol only)."""
+    """Logs go to stderr at LOG_LEVEL, redacted; stdout is for results (in `mcp serve`, the protocol only)."""
     from agent_orchestrator.config import load_settings
+    from agent_orchestrator.policies.redaction import RedactingFilter, Redactor
 
-    level = load_settings().log_level
+    settings = load_settings()
+    level = settings.log_level
     logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
     import fastmcp  # noqa: F401  # pyright: ignore[reportUnusedImport] - importing it configures its logger
 
     # fastmcp logs every tool error it relays; the CLI prints the error itself.
     logging.getLogger("fastmcp").setLevel(level if level == "DEBUG" else "CRITICAL")
+    redacting = RedactingFilter(Redactor(settings.secret_values()))
+    for logger in (logging.getLogger(), logging.getLogger("fastmcp")):
+        for handler in logger.handlers:
+            handler.addFilter(redacting)
 
 
 async def call_tool(name: str, arguments: dict[str, Any], *, show_progress: bool) -> ToolOutcome:

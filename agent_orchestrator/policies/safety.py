@@ -17,6 +17,7 @@ from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
 from agent_orchestrator.policies.paths import FileRead, PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import CommandResult, run_command
+from agent_orchestrator.policies.untrusted import untrusted_block
 from agent_orchestrator.policies.writes import WritePolicy, WriteResult, write_or_preview
 from agent_orchestrator.store.audit import AuditLog
 
@@ -114,6 +115,10 @@ class SafetyPolicy:
             raise
         self.audit.record("write", result.path, "allowed" if result.written else "dry_run", decision.reason)
         return result
+
+    def as_model_data(self, kind: str, text: str, *, source: str | None = None) -> str:
+        """Repository content for a model: redacted, then fenced as untrusted data."""
+        return untrusted_block(kind, self.redact(text), source=source)
 
     def _check_sensitive_arguments(self, parsed: ParsedCommand) -> None:
         for word in parsed.argv[1:]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from agent_orchestrator.errors import UsageError
 from agent_orchestrator.interview.calls import CallPolicy
 from agent_orchestrator.interview.profile import InterviewResult
 from agent_orchestrator.interview.runner import ProgressCallback, run_suite
 from agent_orchestrator.interview.scoring import InterviewMeta, build_result
 from agent_orchestrator.interview.suite import GradingEnv, build_suite
 from agent_orchestrator.interview.typescript import find_typescript_toolchain
-from agent_orchestrator.errors import UsageError
 from agent_orchestrator.providers import resolve_spec, role_spec
 from agent_orchestrator.runtime import Runtime
 
