@@ -12,6 +12,7 @@ from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.providers import ModelFactory, build_model
 from agent_orchestrator.store.profiles import ProfileStore
+from agent_orchestrator.store.runs import RunStore
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Runtime:
     redact: Redactor
     profiles: ProfileStore
     safety: SafetyPolicy
+    runs: RunStore
 
     @classmethod
     def create(cls, settings: Settings | None = None, model_factory: ModelFactory | None = None) -> Runtime:
@@ -34,4 +36,5 @@ class Runtime:
             redact=redact,
             profiles=ProfileStore(settings.ao_state_dir),
             safety=SafetyPolicy.create(settings, redact),
+            runs=RunStore(settings.ao_state_dir, redact),
         )

@@ -1,0 +1,138 @@
+"""Running a workflow as a record: a run id, timed nodes, progress, usage, artifacts, an outcome.
+
+Every workflow body runs inside `record_run`; whatever happens (success, invalid model output,
+an exhausted budget, a dead endpoint, cancellation) the run ends with a clear status and reason,
+and the nodes that finished stay recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+
+from agent_orchestrator.errors import AOError, PolicyViolation
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.runs import ArtifactRef, RunStatus
+
+ProgressCallback = Callable[[int, int, str], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass
+class Usage:
+    """Model usage summed over a run."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, usage: Any) -> None:
+        """Add a pydantic-ai `RunUsage` (read by attribute so any usage-like object works)."""
+        self.requests += int(getattr(usage, "requests", 0) or 0)
+        self.input_tokens += int(getattr(usage, "input_tokens", 0) or 0)
+        self.output_tokens += int(getattr(usage, "output_tokens", 0) or 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+
+
+@dataclass
+class RunContext:
+    """What a workflow body uses to record itself."""
+
+    runtime: Runtime
+    run_id: str
+    workflow: str
+    expected_nodes: int
+    progress: ProgressCallback | None = None
+    usage: Usage = field(default_factory=Usage)
+    warnings: list[str] = field(default_factory=list[str])
+    done_nodes: int = 0
+
+    @asynccontextmanager
+    async def node(self, name: str) -> AsyncGenerator[None]:
+        """Time one node, record it, and report progress when it starts and ends."""
+        started = time.time()
+        begun = time.perf_counter()
+        await self._report(f"{name}: started")
+        status, detail = "succeeded", ""
+        try:
+            yield
+        except BaseException as exc:
+            status, detail = "failed", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            duration = int((time.perf_counter() - begun) * 1000)
+            self.runtime.runs.add_node(self.run_id, name, started, duration, status, detail)
+            self.done_nodes += 1
+            if status == "succeeded":
+                await self._report(f"{name}: done in {duration} ms")
+
+    def artifact(self, name: str, content: str, media_type: str = "text/plain") -> ArtifactRef:
+        return self.runtime.runs.add_artifact(self.run_id, name, content, media_type)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(self.runtime.redact(message))
+
+    async def _report(self, message: str) -> None:
+        if self.progress is not None:
+            total = max(self.expected_nodes, self.done_nodes + 1)
+            with anyio.CancelScope(shield=True):
+                await self.progress(self.done_nodes, total, message)
+
+
+def _status_of(exc: BaseException) -> tuple[RunStatus, str]:
+    if isinstance(exc, PolicyViolation):
+        return "refused", str(exc)
+    if isinstance(exc, AOError):
+        return "failed", str(exc)
+    if isinstance(exc, anyio.get_cancelled_exc_class()):
+        return "cancelled", "the run was cancelled"
+    from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
+
+    if isinstance(exc, UsageLimitExceeded):
+        return "failed", f"budget exceeded: {exc}"
+    if isinstance(exc, UnexpectedModelBehavior):
+        return "failed", f"a model returned invalid output after its retries: {exc}"
+    return "failed", f"{type(exc).__name__}: {exc}"
+
+
+async def record_run(
+    runtime: Runtime,
+    workflow: str,
+    inputs: Mapping[str, Any],
+    body: Callable[[RunContext], Awaitable[T]],
+    *,
+    expected_nodes: int,
+    progress: ProgressCallback | None = None,
+    summarize: Callable[[T], Mapping[str, Any]] = lambda result: {},
+) -> T:
+    """Run `body` as a recorded run; the run is finished (succeeded or not) before this returns or raises."""
+    run_id = runtime.runs.create(workflow, inputs)
+    context = RunContext(runtime, run_id, workflow, expected_nodes, progress)
+    try:
+        result = await body(context)
+    except BaseException as exc:
+        status, reason = _status_of(exc)
+        with anyio.CancelScope(shield=True):
+            runtime.runs.finish(run_id, status, reason, {"warnings": context.warnings}, context.usage.as_dict())
+        if isinstance(exc, AOError | anyio.get_cancelled_exc_class()):
+            raise
+        raise WorkflowFailed(run_id, reason) from exc
+    runtime.runs.finish(
+        run_id, "succeeded", "", {**summarize(result), "warnings": context.warnings}, context.usage.as_dict()
+    )
+    return result
+
+
+class WorkflowFailed(AOError):
+    """A workflow ended without a result; the run record keeps what finished before."""
+
+    def __init__(self, run_id: str, reason: str) -> None:
+        super().__init__(f"run {run_id} failed: {reason} (`ao runs show {run_id}` has the partial record)")
+        self.run_id = run_id
