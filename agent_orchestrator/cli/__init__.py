@@ -57,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--timeout", type=float, default=300.0, help="seconds per command (default 300)")
     _add_json(validate)
 
+    runs = commands.add_parser("runs", help="recorded workflow runs")
+    runs_commands = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND", required=True)
+    runs_list = runs_commands.add_parser("list", help="list recent runs")
+    runs_list.add_argument("--limit", type=int, default=50)
+    _add_json(runs_list)
+    runs_show = runs_commands.add_parser("show", help="show one run")
+    runs_show.add_argument("run_id")
+    _add_json(runs_show)
+
     models = commands.add_parser("models", help="configured models and providers")
     models_commands = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     _add_json(models_commands.add_parser("list", help="list configured models and providers"))

@@ -104,6 +104,10 @@ def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
         return "list_workers", {}, False
     if args.command == "worker" and args.worker_command == "profile":
         return "get_worker_profile", {"worker_id": args.worker_id}, False
+    if args.command == "runs" and args.runs_command == "list":
+        return "list_runs", {"limit": args.limit}, False
+    if args.command == "runs":
+        return "get_run", {"run_id": args.run_id}, False
     if args.command == "validate":
         return "validate", {"commands": args.commands, "cwd": args.cwd, "timeout_s": args.timeout}, False
     return "list_models", {}, False

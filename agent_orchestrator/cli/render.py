@@ -29,6 +29,8 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "get_worker_profile": profile_view,
         "list_models": models,
         "validate": validation,
+        "list_runs": run_list,
+        "get_run": run_record,
     }
     return renderers[tool](data)
 
@@ -168,4 +170,33 @@ def validation(data: dict[str, Any]) -> str:
         if result["status"] in ("failed", "timed_out", "error") and not result["errors"]:
             tail = (result["stderr_tail"] or result["stdout_tail"] or result.get("reason") or "").strip()
             lines += [f"            {line}" for line in tail.splitlines()[-10:]]
+    return "\n".join(lines)
+
+
+def run_list(data: dict[str, Any]) -> str:
+    runs = data["runs"]
+    if not runs:
+        return "no recorded runs yet"
+    rows = [("RUN", "WORKFLOW", "STATUS", "STARTED", "REASON")]
+    rows += [(r["run_id"], r["workflow"], r["status"], r["started_at"][:19], r["reason"][:80]) for r in runs]
+    return _table(rows)
+
+
+def run_record(data: dict[str, Any]) -> str:
+    lines = [f"run       {data['run_id']}  ({data['workflow']})", f"status    {data['status']}"]
+    if data["reason"]:
+        lines.append(f"reason    {data['reason']}")
+    usage = data["usage"]
+    if usage:
+        lines.append("usage     " + ", ".join(f"{key} {value}" for key, value in usage.items()))
+    lines.append("nodes")
+    lines += [
+        f"  {MARK[n['status'] == 'succeeded']} {n['name']:<24} {n['duration_ms']:>7} ms  {n['detail'][:100]}"
+        for n in data["nodes"]
+    ]
+    if data["artifacts"]:
+        lines.append("artifacts (read with the get_artifact tool)")
+        lines += [f"  {a['artifact_id']}  {a['name']}  {a['size']} chars" for a in data["artifacts"]]
+    warnings: list[str] = data["result"].get("warnings") or []
+    lines += _bullets("warnings", warnings)
     return "\n".join(lines)

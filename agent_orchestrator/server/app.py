@@ -18,9 +18,12 @@ from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.profile import Dimension, InterviewResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.edge import at_edge
+from agent_orchestrator.store.runs import RunRecord
 from agent_orchestrator.workflows import interview as interview_flow
+from agent_orchestrator.workflows import runs as runs_flow
 from agent_orchestrator.workflows import validate as validate_flow
 from agent_orchestrator.workflows import workers
+from agent_orchestrator.workflows.runs import ArtifactPage, RunList
 from agent_orchestrator.workflows.validate import ValidationReport
 from agent_orchestrator.workflows.workers import ModelsListing, WorkerList, WorkerProfileView
 
@@ -45,6 +48,7 @@ def create_server(runtime: Runtime | None = None) -> FastMCP:
     )
     _add_worker_tools(server, runtime)
     _add_deterministic_tools(server, runtime)
+    _add_run_tools(server, runtime)
     _add_resources(server, runtime)
     _add_prompts(server)
     return server
@@ -120,12 +124,49 @@ def _add_deterministic_tools(server: FastMCP, runtime: Runtime) -> None:
         return await validate_flow.validate(runtime, commands, cwd=cwd, timeout_s=timeout_s)
 
 
+def _add_run_tools(server: FastMCP, runtime: Runtime) -> None:
+    edge = at_edge(runtime.redact)
+
+    @server.tool(annotations=READ_ONLY)
+    @edge
+    async def list_runs(
+        limit: Annotated[int, Field(ge=1, le=1000, description="How many recent runs")] = 50,
+    ) -> RunList:
+        """List recent workflow runs, newest first."""
+        return runs_flow.list_runs(runtime, limit)
+
+    @server.tool(annotations=READ_ONLY)
+    @edge
+    async def get_run(run_id: Annotated[str, Field(description="A run id, e.g. run_0123abcd4567")]) -> RunRecord:
+        """Show one run: inputs (redacted), status and reason, nodes with timings, usage, artifacts."""
+        return runs_flow.get_run(runtime, run_id)
+
+    @server.tool(annotations=READ_ONLY)
+    @edge
+    async def get_artifact(
+        run_id: str,
+        artifact_id: str,
+        offset: Annotated[int, Field(ge=0)] = 0,
+        limit: Annotated[int, Field(ge=1, le=runs_flow.MAX_ARTIFACT_PAGE)] = runs_flow.MAX_ARTIFACT_PAGE,
+    ) -> ArtifactPage:
+        """Read a run's large output (a diff, a log) page by page."""
+        return runs_flow.get_artifact(runtime, run_id, artifact_id, offset, limit)
+
+
 def _add_resources(server: FastMCP, runtime: Runtime) -> None:
     @server.resource("ao://workers", mime_type="application/json", name="worker-list")
     def worker_list() -> str:
         """Saved worker profiles: status and freshness."""
         try:
             return workers.list_workers(runtime).model_dump_json(indent=2)
+        except AOError as exc:
+            raise ResourceError(runtime.redact(str(exc))) from None
+
+    @server.resource("ao://runs/{run_id}", mime_type="application/json", name="run")
+    def run_record(run_id: str) -> str:
+        """One workflow run's record."""
+        try:
+            return runs_flow.get_run(runtime, run_id).model_dump_json(indent=2)
         except AOError as exc:
             raise ResourceError(runtime.redact(str(exc))) from None
 

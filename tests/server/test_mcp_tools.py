@@ -21,7 +21,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
     async with Client(create_server(runtime)) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
     assert sorted(tools) == snapshot(
-        ["get_worker_profile", "interview_worker", "list_models", "list_workers", "validate"]
+        ['get_artifact', 'get_run', "get_worker_profile", "interview_worker", "list_models", 'list_runs', "list_workers", "validate"]
     )
     assert tools["list_workers"].annotations is not None and tools["list_workers"].annotations.read_only_hint
     interview = tools["interview_worker"]

@@ -1,0 +1,73 @@
+"""Run records: created, nodes timed, finished, artifacts paged, unknown ids explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_orchestrator.errors import NotFoundError, UsageError
+from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.runs import RunStore
+from agent_orchestrator.workflows.recorder import RunContext, WorkflowFailed, record_run
+from agent_orchestrator.workflows.runs import get_artifact, list_runs
+
+pytestmark = pytest.mark.anyio
+
+
+def test_run_round_trip_is_redacted(tmp_path: Path) -> None:
+    store = RunStore(tmp_path, Redactor(["canary-run-secret"]))
+    run_id = store.create("review", {"goal": "fix canary-run-secret"})
+    store.add_node(run_id, "AnalyseDiff", 0.0, 12, "succeeded", "")
+    ref = store.add_artifact(run_id, "diff", "x" * 10)
+    store.finish(run_id, "succeeded", "", {"summary": "ok"}, {"requests": 1})
+    record = store.get(run_id)
+    assert record.status == "succeeded" and record.nodes[0].duration_ms == 12
+    assert record.artifacts[0].artifact_id == ref.artifact_id and record.inputs == {"goal": "fix [REDACTED]"}
+
+
+def test_unknown_run_says_how_to_find_runs(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="ao runs list"):
+        RunStore(tmp_path, Redactor()).get("run_missing")
+
+
+async def test_record_run_keeps_partial_nodes_and_the_reason(runtime: Runtime) -> None:
+    async def body(ctx: RunContext) -> None:
+        async with ctx.node("First"):
+            pass
+        async with ctx.node("Second"):
+            raise RuntimeError("endpoint went away")
+
+    with pytest.raises(WorkflowFailed, match="endpoint went away") as failed:
+        await record_run(runtime, "demo", {}, body, expected_nodes=2)
+    record = runtime.runs.get(failed.value.run_id)
+    assert record.status == "failed" and "endpoint went away" in record.reason
+    assert [(n.name, n.status) for n in record.nodes] == [("First", "succeeded"), ("Second", "failed")]
+
+
+async def test_progress_is_reported_at_every_node(runtime: Runtime) -> None:
+    seen: list[str] = []
+
+    async def progress(done: int, total: int, message: str) -> None:
+        seen.append(message)
+
+    async def body(ctx: RunContext) -> int:
+        for name in ("A", "B"):
+            async with ctx.node(name):
+                pass
+        return 7
+
+    assert await record_run(runtime, "demo", {}, body, expected_nodes=2, progress=progress) == 7
+    assert [m.split(":")[0] for m in seen] == ["A", "A", "B", "B"]
+    assert list_runs(runtime).runs[0].status == "succeeded"
+
+
+def test_artifacts_are_paged(runtime: Runtime) -> None:
+    run_id = runtime.runs.create("demo", {})
+    ref = runtime.runs.add_artifact(run_id, "big", "abcdefghij")
+    first = get_artifact(runtime, run_id, ref.artifact_id, 0, 4)
+    last = get_artifact(runtime, run_id, ref.artifact_id, 8, 4)
+    assert (first.content, first.next_offset) == ("abcd", 4) and (last.content, last.next_offset) == ("ij", None)
+    with pytest.raises(UsageError):
+        get_artifact(runtime, run_id, ref.artifact_id, -1, 4)
