@@ -21,7 +21,16 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
     async with Client(create_server(runtime)) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
     assert sorted(tools) == snapshot(
-        ['get_artifact', 'get_run', "get_worker_profile", "interview_worker", "list_models", 'list_runs', "list_workers", "validate"]
+        [
+            "get_artifact",
+            "get_run",
+            "get_worker_profile",
+            "interview_worker",
+            "list_models",
+            "list_runs",
+            "list_workers",
+            "validate",
+        ]
     )
     assert tools["list_workers"].annotations is not None and tools["list_workers"].annotations.read_only_hint
     interview = tools["interview_worker"]
@@ -86,7 +95,17 @@ async def test_prompts_expose_the_interview_instructions(runtime: Runtime) -> No
     async with Client(create_server(runtime)) as client:
         names = sorted(prompt.name for prompt in await client.list_prompts())
         case = await client.get_prompt("interview_case", {"dimension": "structured_json", "seed": "3"})
-    assert names == snapshot(["interview_case", "worker_interview_instructions"])
+    assert names == snapshot(
+        [
+            "code_reviewer_instructions",
+            "fixer_instructions",
+            "interview_case",
+            "leader_planner_instructions",
+            "leader_reviewer_instructions",
+            "worker_interview_instructions",
+            "worker_step_instructions",
+        ]
+    )
     text = case.messages[0].content.text
     assert "structured_json/order" in text and "JSON object" in text
 

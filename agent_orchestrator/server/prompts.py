@@ -1,0 +1,40 @@
+"""Prompts: the instructions interviewed workers, the leader and the reviewers receive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastmcp import FastMCP
+from fastmcp.prompts import Prompt
+
+from agent_orchestrator.agents.prompts import PROMPTS
+from agent_orchestrator.interview.profile import Dimension
+from agent_orchestrator.interview.suite import WORKER_INSTRUCTIONS, build_suite
+
+
+def add_prompts(server: FastMCP) -> None:
+    for name, text in PROMPTS.items():
+        server.add_prompt(
+            Prompt.from_function(_constant(text), name=name, description=f"The {name.replace('_', ' ')}.")
+        )
+
+    @server.prompt(name="worker_interview_instructions")
+    def worker_interview_instructions() -> str:
+        """The system instructions every interviewed worker receives."""
+        return WORKER_INSTRUCTIONS
+
+    @server.prompt(name="interview_case")
+    def interview_case(dimension: Dimension, seed: int = 0) -> str:
+        """A sample interview case for one dimension, as the worker sees it."""
+        cases = build_suite(seed, (dimension,))
+        body = "\n\n---\n\n".join(f"[{case.case_id}]\n{case.prompt}" for case in cases)
+        return f"{WORKER_INSTRUCTIONS}\n\n{body}"
+
+
+def _constant(text: str) -> Callable[[], str]:
+    """A zero-argument prompt function returning `text` (one per named instruction)."""
+
+    def prompt() -> str:
+        return text
+
+    return prompt

@@ -1,0 +1,37 @@
+"""Resources: the worker list, each worker profile, each run record (JSON)."""
+
+from __future__ import annotations
+
+from fastmcp import FastMCP
+from fastmcp.exceptions import ResourceError
+
+from agent_orchestrator.errors import AOError
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows import runs as runs_flow
+from agent_orchestrator.workflows import workers
+
+
+def add_resources(server: FastMCP, runtime: Runtime) -> None:
+    @server.resource("ao://workers", mime_type="application/json", name="worker-list")
+    def worker_list() -> str:
+        """Saved worker profiles: status and freshness."""
+        try:
+            return workers.list_workers(runtime).model_dump_json(indent=2)
+        except AOError as exc:
+            raise ResourceError(runtime.redact(str(exc))) from None
+
+    @server.resource("ao://runs/{run_id}", mime_type="application/json", name="run")
+    def run_record(run_id: str) -> str:
+        """One workflow run's record."""
+        try:
+            return runs_flow.get_run(runtime, run_id).model_dump_json(indent=2)
+        except AOError as exc:
+            raise ResourceError(runtime.redact(str(exc))) from None
+
+    @server.resource("ao://workers/{worker_id}", mime_type="application/json", name="worker-profile")
+    def worker_profile(worker_id: str) -> str:
+        """One saved worker profile."""
+        try:
+            return workers.get_worker_profile(runtime, worker_id).model_dump_json(indent=2)
+        except AOError as exc:
+            raise ResourceError(runtime.redact(str(exc))) from None
