@@ -47,10 +47,15 @@ class Redactor:
 
 
 def _replacement(match: re.Match[str]) -> str:
-    """Keep a leading label (`Bearer`, `api_key=`) so the redacted text still reads sensibly."""
+    """Keep a leading label (`Bearer`, `api_key=`) so the redacted text still reads sensibly.
+
+    A multi-line match (a private key block) keeps its line count and each line's diff marker, so
+    redacted `git diff` output still parses.
+    """
     if match.lastindex and match.lastindex >= 2 and match.group(1):
         return f"{match.group(1)}{match.group(2)}{REDACTED}"
-    return REDACTED
+    lines = match.group(0).split("\n")
+    return "\n".join([REDACTED] + [line[:1] + REDACTED if line[:1] in "+- " else REDACTED for line in lines[1:]])
 
 
 class RedactingFilter(logging.Filter):

@@ -60,3 +60,10 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     finally:
         logger.removeFilter(handler_filter)
     assert "canary-log-secret" not in caplog.text and REDACTED in caplog.text
+
+
+def test_a_redacted_key_block_keeps_diff_lines_and_markers() -> None:
+    diff = "+a = 1\n+-----BEGIN RSA PRIVATE KEY-----\n+MIIEowIBAAKCAQEA\n+-----END RSA PRIVATE KEY-----\n+b = 2\n"
+    redacted = Redactor()(diff)
+    assert redacted.count("\n") == diff.count("\n") and "MIIE" not in redacted
+    assert all(line.startswith("+") for line in redacted.splitlines())

@@ -1,0 +1,407 @@
+"""The review workflow: a diff (git range, diff file or whole files) analysed, then reviewed by the leader.
+
+Deterministic analysis runs first and its facts stand on their own; the reviewer adds an impact
+summary, risks, missing tests and follow-ups. A large diff is split and its parts reviewed in
+parallel. A reviewer finding that does not cite a file and line of the diff is dropped and
+counted, never shown; a reviewer that cannot produce valid output fails the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+
+from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.models import ReviewDraft
+from agent_orchestrator.agents.prompts import CODE_REVIEWER
+from agent_orchestrator.errors import PolicyViolation, UsageError
+from agent_orchestrator.policies.redaction import REDACTED, Redactor
+from agent_orchestrator.repo import git
+from agent_orchestrator.repo.diff import DEFAULT_MAX_BYTES, FileChange, ParsedDiff, parse_diff
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.runs import ArtifactRef
+from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.review_analysis import (
+    DiffAnalysis,
+    DroppedFinding,
+    ReviewFinding,
+    analyse_diff,
+    check_citations,
+    drop_reasons,
+    secret_findings,
+)
+from agent_orchestrator.workflows.review_parts import (
+    ReviewLimits,
+    ReviewPart,
+    added_change,
+    files_label,
+    part_prompt,
+    render_file,
+    review_in_parallel,
+    split_diff,
+)
+
+REVIEW_NODES = ("LoadDiff", "AnalyseDiff", "SplitDiff", "ReviewParts", "CheckCitations", "MergeReviews")
+MAX_FILES = 100
+ReviewStatus = Literal["reviewed", "nothing_to_review"]
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+class ReviewResult(BaseModel):
+    """A review: the deterministic analysis plus the reviewer's findings that survived citation checks."""
+
+    run_id: str
+    status: ReviewStatus
+    source: str
+    analysis: DiffAnalysis
+    impact_summary: str
+    risks: list[ReviewFinding] = Field(default=[], description="findings citing a file and line of the diff")
+    missing_tests: list[str] = []
+    follow_ups: list[str] = []
+    dropped_findings: int = Field(
+        default=0, description="reviewer findings dropped: their citation is not in the diff"
+    )
+    drop_reasons: dict[str, int] = {}
+    dropped: list[DroppedFinding] = []
+    parts_reviewed: int = 0
+    diff_artifact: ArtifactRef | None = Field(default=None, description="the whole diff, stored when it is large")
+    warnings: list[str] = []
+    usage: dict[str, int] = {}
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """Exactly one input kind: a git range, a diff file, or files reviewed whole."""
+
+    diff_range: str | None = None
+    diff_file: str | None = None
+    files: tuple[str, ...] = ()
+
+    def as_inputs(self) -> dict[str, Any]:
+        return {"diff_range": self.diff_range, "diff_file": self.diff_file, "files": list(self.files)}
+
+
+@dataclass
+class ReviewDeps:
+    """What every node works with: the services, the run being recorded, the size limits."""
+
+    runtime: Runtime
+    run: RunContext
+    limits: ReviewLimits
+
+
+@dataclass
+class ReviewState:
+    """What later nodes need from earlier ones: the diff, its analysis and where it came from."""
+
+    source: str = ""
+    diff: ParsedDiff = field(default_factory=lambda: ParsedDiff(files=[], added_count=0, removed_count=0))
+    analysis: DiffAnalysis | None = None
+    diff_artifact: ArtifactRef | None = None
+
+
+Ctx = GraphRunContext[ReviewState, ReviewDeps]
+
+
+@dataclass
+class LoadDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
+    """Get the diff text from git, a diff file or whole files, and parse it."""
+
+    request: ReviewRequest
+
+    async def run(self, ctx: Ctx) -> AnalyseDiff:
+        async with ctx.deps.run.node("LoadDiff"):
+            source, text, diff = await load_diff(ctx.deps, self.request)
+        # The command runner redacts git's output, so secrets there are found by their placeholders.
+        return AnalyseDiff(source, text, diff, redacted_on_read=self.request.diff_range is not None)
+
+
+@dataclass
+class AnalyseDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
+    """Deterministic analysis; a diff with no lines to read ends here, without a model call."""
+
+    source: str
+    text: str
+    diff: ParsedDiff
+    redacted_on_read: bool = False
+
+    async def run(self, ctx: Ctx) -> SplitDiff | End[ReviewResult]:
+        deps, state = ctx.deps, ctx.state
+        async with deps.run.node("AnalyseDiff"):
+            state.source, state.diff = self.source, self.diff
+            analysis = state.analysis = analyse_diff(
+                self.diff, deps.runtime.redact, deps.limits, redacted_on_read=self.redacted_on_read
+            )
+            if analysis.is_large:
+                # The diff itself stays out of the result: hosts cap tool results, artifacts are fetched by id.
+                state.diff_artifact = deps.run.artifact("diff", self.text, "text/x-diff")
+        if not any(change.hunks for change in self.diff.files):
+            return End(_nothing_to_review(state, deps.run, analysis))
+        return SplitDiff()
+
+
+@dataclass
+class SplitDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
+    """Split the rendered diff by file (large files by hunk) into parts under the size budget."""
+
+    async def run(self, ctx: Ctx) -> ReviewParts:
+        async with ctx.deps.run.node("SplitDiff"):
+            parts, warnings = split_diff(ctx.state.diff, ctx.deps.limits)
+            for warning in warnings:
+                ctx.deps.run.warn(warning)
+        return ReviewParts(parts)
+
+
+@dataclass
+class ReviewParts(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
+    """Have the leader review every part, in parallel under the concurrency cap."""
+
+    parts: list[ReviewPart]
+
+    async def run(self, ctx: Ctx) -> CheckCitations:
+        async with ctx.deps.run.node("ReviewParts"):
+            agent = build_agent(ctx.deps.runtime, "leader", ReviewDraft, CODE_REVIEWER)
+            drafts = await review_in_parallel(
+                agent,
+                self.parts,
+                partial(_prompt, ctx.state, ctx.deps, len(self.parts)),
+                ctx.deps.run,
+                ctx.deps.limits.concurrency,
+            )
+        return CheckCitations(drafts)
+
+
+@dataclass
+class CheckCitations(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
+    """Keep findings that cite a file and line of the diff; drop and count the rest."""
+
+    drafts: list[ReviewDraft]
+
+    async def run(self, ctx: Ctx) -> MergeReviews:
+        async with ctx.deps.run.node("CheckCitations"):
+            findings = [finding for draft in self.drafts for finding in draft.risks]
+            kept, dropped = check_citations(ctx.state.diff, findings, ctx.deps.runtime.redact)
+            if dropped:
+                ctx.deps.run.warn(
+                    f"{len(dropped)} reviewer finding(s) dropped: they cite no file and line of the diff"
+                )
+        return MergeReviews(self.drafts, kept, dropped)
+
+
+@dataclass
+class MergeReviews(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
+    """Merge the parts' reviews with the analysis's own findings into one result."""
+
+    drafts: list[ReviewDraft]
+    kept: list[ReviewFinding]
+    dropped: list[DroppedFinding]
+
+    async def run(self, ctx: Ctx) -> End[ReviewResult]:
+        async with ctx.deps.run.node("MergeReviews"):
+            result = _merge(ctx.state, ctx.deps, self.drafts, self.kept, self.dropped)
+        return End(result)
+
+
+def _build_graph() -> Graph[ReviewState, ReviewDeps, LoadDiff, ReviewResult]:
+    builder = GraphBuilder(
+        name="review",
+        state_type=ReviewState,
+        deps_type=ReviewDeps,
+        input_type=LoadDiff,
+        output_type=ReviewResult,
+    )
+    builder.add(
+        builder.edge_from(builder.start_node).to(LoadDiff),
+        builder.node(LoadDiff),
+        builder.node(AnalyseDiff),
+        builder.node(SplitDiff),
+        builder.node(ReviewParts),
+        builder.node(CheckCitations),
+        builder.node(MergeReviews),
+    )
+    return builder.build(validate_graph_structure=False)
+
+
+GRAPH = _build_graph()
+
+
+async def review(
+    runtime: Runtime,
+    *,
+    diff_range: str | None = None,
+    diff_file: str | None = None,
+    files: list[str] | None = None,
+    progress: ProgressCallback | None = None,
+    limits: ReviewLimits | None = None,
+) -> ReviewResult:
+    """Review a git range, a diff file or whole files (exactly one) as a recorded run."""
+    request = review_request(diff_range, diff_file, files)
+    deps_limits = limits or ReviewLimits()
+
+    async def body(run: RunContext) -> ReviewResult:
+        deps = ReviewDeps(runtime, run, deps_limits)
+        result: ReviewResult = await GRAPH.run(state=ReviewState(), deps=deps, inputs=LoadDiff(request))
+        return result
+
+    return await record_run(
+        runtime,
+        "review",
+        request.as_inputs(),
+        body,
+        expected_nodes=len(REVIEW_NODES),
+        progress=progress,
+        summarize=_summarize,
+    )
+
+
+def review_request(diff_range: str | None, diff_file: str | None, files: list[str] | None) -> ReviewRequest:
+    """Check the caller gave exactly one input kind, well-formed."""
+    given = [
+        name for name, value in (("--diff", diff_range), ("--diff-file", diff_file), ("--file", files)) if value
+    ]
+    if len(given) != 1:
+        shown = f"got {' and '.join(given)}" if given else "got none"
+        raise UsageError(f"give exactly one of --diff RANGE, --diff-file FILE or --file FILE... ({shown})")
+    if diff_range:
+        return ReviewRequest(diff_range=git.check_range(diff_range))
+    if diff_file:
+        return ReviewRequest(diff_file=diff_file)
+    names = tuple(dict.fromkeys(name.strip() for name in files or ()))
+    if any(not name for name in names):
+        raise UsageError("--file needs a path, got an empty one")
+    if len(names) > MAX_FILES:
+        raise UsageError(f"at most {MAX_FILES} files per review, got {len(names)}; review a diff instead")
+    return ReviewRequest(files=names)
+
+
+async def load_diff(deps: ReviewDeps, request: ReviewRequest) -> tuple[str, str, ParsedDiff]:
+    """(source label, diff text, parsed diff) for the request; reads go through the safety policy."""
+    safety = deps.runtime.safety
+    if request.diff_range is not None:
+        text = await git.diff_range(safety, request.diff_range)
+        return f"git diff {request.diff_range}", text, _parse_redacted(text, request.diff_range)
+    if request.diff_file is not None:
+        read = safety.read_file(request.diff_file, max_bytes=DEFAULT_MAX_BYTES)
+        if read.truncated:
+            raise UsageError(
+                f"diff file {request.diff_file!r} is over {DEFAULT_MAX_BYTES:,} bytes; pass a smaller diff"
+            )
+        return f"diff file {safety.paths.relative(read.path)}", read.text, parse_diff(read.text)
+    changes = [_file_as_added(deps, name) for name in request.files]
+    diff = ParsedDiff(files=changes, added_count=sum(c.added_count for c in changes), removed_count=0)
+    source = "files " + files_label(tuple(change.path for change in changes))
+    return source, "\n".join(render_file(change) for change in changes), diff
+
+
+def _parse_redacted(text: str, revision_range: str) -> ParsedDiff:
+    """Parse git's (already redacted) diff; a secret spanning lines can leave it unparseable, so say so."""
+    try:
+        return parse_diff(text)
+    except UsageError:
+        if REDACTED not in text:
+            raise
+        raise UsageError(
+            f"the diff of {revision_range!r} cannot be parsed after secret redaction removed lines from it "
+            "(a multi-line secret such as a private key block); remove the secret from the change"
+        ) from None
+
+
+def _file_as_added(deps: ReviewDeps, name: str) -> FileChange:
+    """A whole workspace file as a change that adds every line (a binary one as a binary change)."""
+    safety = deps.runtime.safety
+    try:
+        read = safety.read_file(name, max_bytes=deps.limits.max_file_bytes)
+    except PolicyViolation as exc:
+        if exc.rule != "path.binary":
+            raise
+        path = safety.paths.relative(safety.paths.resolve_read(name))
+        return added_change(path, [], is_binary=True)
+    path = safety.paths.relative(read.path)
+    if read.truncated:
+        deps.run.warn(
+            f"{path!r} is {read.size:,} bytes; only its first {deps.limits.max_file_bytes:,} were reviewed"
+        )
+    lines = read.text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return added_change(path, [line.removesuffix("\r") for line in lines])
+
+
+def _prompt(state: ReviewState, deps: ReviewDeps, total: int, part: ReviewPart) -> str:
+    facts = _analysis(state).prompt_facts()
+    return part_prompt(part, total, facts, state.source, deps.runtime.safety)
+
+
+def _merge(
+    state: ReviewState,
+    deps: ReviewDeps,
+    drafts: list[ReviewDraft],
+    kept: list[ReviewFinding],
+    dropped: list[DroppedFinding],
+) -> ReviewResult:
+    analysis = _analysis(state)
+    redact = deps.runtime.redact
+    risks = {(f.file, f.line, f.message): f for f in (*secret_findings(analysis), *kept)}
+    ordered = sorted(risks.values(), key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line))
+    missing = [f"{path}: source changed but no test file changed" for path in analysis.untested_source_files]
+    missing += [redact(item) for draft in drafts for item in draft.missing_tests]
+    follow_ups = [redact(item) for draft in drafts for item in draft.follow_ups]
+    return ReviewResult(
+        run_id=deps.run.run_id,
+        status="reviewed",
+        source=state.source,
+        analysis=analysis,
+        impact_summary=_impact_summary(drafts, redact),
+        risks=ordered,
+        missing_tests=list(dict.fromkeys(missing)),
+        follow_ups=list(dict.fromkeys(follow_ups)),
+        dropped_findings=len(dropped),
+        drop_reasons=drop_reasons(dropped),
+        dropped=dropped,
+        parts_reviewed=len(drafts),
+        diff_artifact=state.diff_artifact,
+        warnings=list(deps.run.warnings),
+        usage=deps.run.usage.as_dict(),
+    )
+
+
+def _impact_summary(drafts: list[ReviewDraft], redact: Redactor) -> str:
+    if len(drafts) == 1:
+        return redact(drafts[0].impact_summary)
+    return "\n".join(f"Part {i}: {redact(draft.impact_summary)}" for i, draft in enumerate(drafts, start=1))
+
+
+def _nothing_to_review(state: ReviewState, run: RunContext, analysis: DiffAnalysis) -> ReviewResult:
+    if not analysis.file_count:
+        summary = "Nothing to review: the diff is empty."
+    else:
+        summary = (
+            f"Nothing to review: none of the {analysis.file_count} changed file(s) has lines to read "
+            "(binary files, renames or mode changes only)."
+        )
+    return ReviewResult(
+        run_id=run.run_id,
+        status="nothing_to_review",
+        source=state.source,
+        analysis=analysis,
+        impact_summary=summary,
+        diff_artifact=state.diff_artifact,
+        warnings=list(run.warnings),
+        usage=run.usage.as_dict(),
+    )
+
+
+def _analysis(state: ReviewState) -> DiffAnalysis:
+    if state.analysis is None:  # pragma: no cover - AnalyseDiff always runs first
+        raise RuntimeError("the diff was not analysed")
+    return state.analysis
+
+
+def _summarize(result: ReviewResult) -> Mapping[str, Any]:
+    """The stored run result: the whole review (the run store redacts it)."""
+    return result.model_dump(mode="json", exclude={"warnings"})
