@@ -336,12 +336,35 @@ def _json_schema_grammar(schema: dict[str, Any]) -> LlamaGrammar:
     `response_format={"type": "json_object", "schema": ...}` builds the same grammar but silently falls back
     to free-form JSON, which validation would then reject.
     """
-    from llama_cpp.llama_grammar import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
 
     try:
-        return LlamaGrammar.from_json_schema(json.dumps(schema))
+        grammar = json_schema_to_gbnf(json.dumps(_without_size_bounds(schema)))
     except Exception as exc:  # the converter raises bare Exceptions for unsupported schema features
         raise UserError(f"the local model cannot constrain its output to this JSON schema: {exc}") from exc
+    # llama.cpp parses the grammar in C when sampling starts; one it rejects crashes the process.
+    if len(grammar) > MAX_GRAMMAR_CHARS:
+        raise UserError(
+            f"the JSON schema compiles to a grammar of {len(grammar)} characters, too large for "
+            "the local model to constrain its output safely"
+        )
+    return LlamaGrammar.from_string(grammar, verbose=False)
+
+
+# Size bounds become nested optional rules (maxLength 2000 is 2000 levels deep), which llama.cpp's
+# grammar parser refuses. pydantic still enforces every bound when the output is validated.
+_SIZE_BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
+MAX_GRAMMAR_CHARS = 50_000
+
+
+def _without_size_bounds(schema: Any) -> Any:
+    """The schema with string and array size bounds removed, recursively."""
+    if isinstance(schema, dict):
+        items = cast(dict[str, Any], schema).items()
+        return {key: _without_size_bounds(value) for key, value in items if key not in _SIZE_BOUNDS}
+    if isinstance(schema, list):
+        return [_without_size_bounds(value) for value in cast(list[Any], schema)]
+    return schema
 
 
 def _choice_call(text: str) -> ToolCallPart:

@@ -57,6 +57,54 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--timeout", type=float, default=300.0, help="seconds per command (default 300)")
     _add_json(validate)
 
+    plan = commands.add_parser("plan", help="plan a goal with the leader")
+    plan.add_argument("--goal", required=True)
+    plan.add_argument(
+        "--context-file",
+        dest="context_files",
+        action="append",
+        metavar="FILE",
+        help="a workspace file the leader should read (repeatable)",
+    )
+    _add_json(plan)
+
+    run = commands.add_parser("run", help="run a workflow")
+    run.add_argument("workflow", choices=("leader-worker-basic",), metavar="WORKFLOW", help="leader-worker-basic")
+    run.add_argument("--goal", required=True)
+    run.add_argument("--scope", help="directory inside the workspace to work in")
+    run.add_argument("--context-file", dest="context_files", action="append", metavar="FILE")
+    run.add_argument(
+        "--worker-profile",
+        metavar="PROVIDER:MODEL",
+        help="use this saved worker profile as given instead of re-interviewing",
+    )
+    run.add_argument(
+        "--write",
+        action="store_true",
+        help="apply accepted patches (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false)",
+    )
+    _add_json(run)
+
+    review = commands.add_parser("review", help="review a change: git range, diff file or whole files")
+    source = review.add_mutually_exclusive_group(required=True)
+    source.add_argument("--diff", dest="diff_range", metavar="RANGE", help="a git range, e.g. main...HEAD")
+    source.add_argument("--diff-file", metavar="FILE", help="a unified diff file in the workspace")
+    source.add_argument("--file", dest="files", action="append", metavar="FILE", help="a whole file (repeatable)")
+    _add_json(review)
+
+    fix = commands.add_parser("fix", help="fix the errors in a tool's log")
+    fix.add_argument("--error", dest="error_log", required=True, metavar="LOG", help="error log file")
+    fix.add_argument("--scope", required=True, metavar="DIR", help="directory the fix may touch")
+    fix.add_argument(
+        "--apply",
+        action="store_true",
+        help="apply and validate (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false)",
+    )
+    _add_json(fix)
+
+    workflows = commands.add_parser("workflows", help="the workflows and their graphs")
+    _add_json(workflows)
+
     runs = commands.add_parser("runs", help="recorded workflow runs")
     runs_commands = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND", required=True)
     runs_list = runs_commands.add_parser("list", help="list recent runs")

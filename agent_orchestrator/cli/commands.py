@@ -14,7 +14,7 @@ import anyio
 from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, render
 from agent_orchestrator.errors import AOError, UsageError
 
-FAILED_STATUSES = frozenset({"blocked", "unavailable", "failed"})
+FAILED_STATUSES = frozenset({"blocked", "unavailable", "failed", "partial", "restored"})
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,33 @@ def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
         return "list_runs", {"limit": args.limit}, False
     if args.command == "runs":
         return "get_run", {"run_id": args.run_id}, False
+    if args.command == "plan":
+        return "plan", _present({"goal": args.goal, "context_files": args.context_files}), sys.stderr.isatty()
+    if args.command == "run":
+        arguments = {
+            "goal": args.goal,
+            "scope": args.scope,
+            "context_files": args.context_files,
+            "worker_profile": args.worker_profile,
+            "write": args.write,
+        }
+        return "run_leader_worker", _present(arguments), sys.stderr.isatty()
+    if args.command == "review":
+        arguments = {"diff_range": args.diff_range, "diff_file": args.diff_file, "files": args.files}
+        return "review", _present(arguments), sys.stderr.isatty()
+    if args.command == "fix":
+        arguments = {"error_log": args.error_log, "scope": args.scope, "apply": args.apply}
+        return "fix_error", arguments, sys.stderr.isatty()
+    if args.command == "workflows":
+        return "list_workflows", {}, False
     if args.command == "validate":
         return "validate", {"commands": args.commands, "cwd": args.cwd, "timeout_s": args.timeout}, False
     return "list_models", {}, False
+
+
+def _present(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Only the arguments the user gave: the tool's defaults apply to the rest."""
+    return {key: value for key, value in arguments.items() if value is not None}
 
 
 def _report(args: argparse.Namespace, tool: str, outcome: ToolOutcome) -> int:

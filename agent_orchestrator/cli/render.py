@@ -31,6 +31,11 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "validate": validation,
         "list_runs": run_list,
         "get_run": run_record,
+        "review": review,
+        "list_workflows": workflows,
+        "plan": plan,
+        "run_leader_worker": leader_worker,
+        "fix_error": fix,
     }
     return renderers[tool](data)
 
@@ -199,4 +204,114 @@ def run_record(data: dict[str, Any]) -> str:
         lines += [f"  {a['artifact_id']}  {a['name']}  {a['size']} chars" for a in data["artifacts"]]
     warnings: list[str] = data["result"].get("warnings") or []
     lines += _bullets("warnings", warnings)
+    return "\n".join(lines)
+
+
+def review(data: dict[str, Any]) -> str:
+    analysis = data["analysis"]
+    lines = [
+        f"review  {data['source']}  ({data['status']}, run {data['run_id']})",
+        f"diff    {analysis['file_count']} files, +{analysis['added_count']} -{analysis['removed_count']}, "
+        f"{analysis['hunk_count']} hunks" + (" (large)" if analysis["is_large"] else ""),
+    ]
+    if analysis["binary_files"]:
+        lines.append("binary  " + ", ".join(analysis["binary_files"]))
+    if data["impact_summary"]:
+        lines += ["impact", f"  {data['impact_summary']}"]
+    lines += _bullets(
+        "risks", [f"[{r['severity']}] {r['file']}:{r['line']}  {r['message']}" for r in data["risks"]]
+    )
+    lines += _bullets("missing tests", data["missing_tests"])
+    lines += _bullets("follow-ups", data["follow_ups"])
+    if data["dropped_findings"]:
+        lines.append(f"dropped {data['dropped_findings']} findings that cited lines not in the diff")
+    lines += _bullets("warnings", data["warnings"])
+    return "\n".join(lines)
+
+
+def workflows(data: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for workflow in data["workflows"]:
+        lines += [
+            f"{workflow['name']:<22} {workflow['command']:<28} {workflow['description']}",
+            f"{'':<22} nodes: {' -> '.join(workflow['nodes'])}",
+        ]
+    return "\n".join(lines)
+
+
+def _plan_lines(data: dict[str, Any]) -> list[str]:
+    assignments = {a["step_id"]: a for a in data["assignments"]}
+    lines = [f"summary  {data['summary']}", "steps"]
+    for step in data["steps"]:
+        assignment = assignments.get(step["id"], {})
+        after = f" after {', '.join(step['depends_on'])}" if step["depends_on"] else ""
+        lines.append(f"  {step['id']:<4} [{step['task_type']}] {step['title']}{after}")
+        lines.append(f"       done when: {step['done_when']}")
+        if assignment:
+            lines.append(f"       -> {assignment['assignee']}: {assignment['reason']}")
+    lines += _bullets("risks", [f"[{r['severity']}] {r['description']}" for r in data["risks"]])
+    validation = data["validation"]
+    lines += _bullets("validation", [*validation["checks"], *[f"$ {c}" for c in validation["commands"]]])
+    return lines
+
+
+def plan(data: dict[str, Any]) -> str:
+    lines = [f"plan    {data['goal']}  (run {data['run_id']})", *_plan_lines(data)]
+    lines += _bullets("warnings", data["warnings"])
+    return "\n".join(lines)
+
+
+def leader_worker(data: dict[str, Any]) -> str:
+    lines = [
+        f"run     {data['goal']}  ({data['status'].upper()}, run {data['run_id']})",
+        f"summary {data['summary']}",
+        "steps",
+    ]
+    for step in data["steps"]:
+        lines.append(
+            f"  {step['step_id']:<4} {step['verdict']:<9} by {step['assignee']}  rounds {step['rounds']}  "
+            f"{step['output_summary'][:100]}"
+        )
+        if step["error"]:
+            lines.append(f"       error: {step['error']}")
+    for patch in data["patches"]:
+        state = "applied" if patch["applied"] else "not applied"
+        lines.append(f"patch   {patch['step_id']}: {', '.join(patch['files'])} ({state}: {patch['detail']})")
+    usage = data["usage"]
+    lines.append("usage   " + ", ".join(f"{key} {value}" for key, value in usage.items()))
+    lines += _bullets("warnings", data["warnings"])
+    return "\n".join(lines)
+
+
+def fix(data: dict[str, Any]) -> str:
+    lines = [f"fix     {data['error_log']} in {data['scope']}  ({data['status'].upper()}, run {data['run_id']})"]
+    if data["reason"]:
+        lines.append(f"reason  {data['reason']}")
+    lines.append(f"errors  {len(data['errors'])} parsed")
+    lines += [
+        f"  {e['file'] or '-'}:{e['line'] or '-'}  {e['code'] or ''} {e['message'].splitlines()[0][:120]}"
+        for e in data["errors"][:10]
+    ]
+    if data["root_cause"]:
+        lines += ["root cause", f"  {data['root_cause']}"]
+    lines += _bullets("fix steps", data["fix_steps"])
+    lines += _bullets(
+        "patch checks", [f"{c['name']}: {c['status']} {c['detail'][:120]}" for c in data["patch_checks"]]
+    )
+    lines += _bullets(
+        "files",
+        [
+            f"{f['change']} {f['path']}"
+            + (" (written)" if f["written"] else "")
+            + (" (restored)" if f["restored"] else "")
+            for f in data["files_changed"]
+        ],
+    )
+    lines += _bullets("validation", [f"$ {c}" for c in data["validation_commands"]])
+    for label in ("validation_before", "validation_after"):
+        if data[label]:
+            lines.append(f"{label.replace('_', ' ')}: {data[label]['status']}")
+    if data["patch"] and not data["applied"]:
+        lines += ["patch (not applied)", data["patch"].rstrip()]
+    lines += _bullets("warnings", data["warnings"])
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.store.atomic import ensure_state_dir
 
 RUNS_FILE = "runs.sqlite3"
-RunStatus = Literal["running", "succeeded", "failed", "refused", "cancelled"]
+RunStatus = Literal["running", "succeeded", "partial", "failed", "refused", "cancelled"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
@@ -91,6 +91,7 @@ class RunStore:
         self.path = state_dir / RUNS_FILE
         self._redact = redact
         self._lock = threading.Lock()
+        self._ready = False
 
     def _json(self, value: Mapping[str, Any]) -> str:
         return self._redact(json.dumps(dict(value), default=str))
@@ -203,6 +204,12 @@ class RunStore:
     def _connect(self) -> Generator[sqlite3.Connection]:
         ensure_state_dir(self.path.parent)
         with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as db:
-            db.executescript(_SCHEMA)
+            # WAL with NORMAL sync: a commit no longer waits for an fsync (a crash loses at most the
+            # last records, never corrupts the file), which keeps recording off the critical path.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if not self._ready:
+                db.executescript(_SCHEMA)
+                self._ready = True
             with db:
                 yield db

@@ -111,6 +111,7 @@ async def record_run(
     expected_nodes: int,
     progress: ProgressCallback | None = None,
     summarize: Callable[[T], Mapping[str, Any]] = lambda result: {},
+    outcome: Callable[[T], tuple[RunStatus, str]] = lambda result: ("succeeded", ""),
 ) -> T:
     """Run `body` as a recorded run; the run is finished (succeeded or not) before this returns or raises."""
     run_id = runtime.runs.create(workflow, inputs)

@@ -69,7 +69,7 @@ class ModelsListing(BaseModel):
     problems: list[str]
 
 
-def _freshness(runtime: Runtime, profile: WorkerCapabilityProfile) -> list[str]:
+def freshness(runtime: Runtime, profile: WorkerCapabilityProfile) -> list[str]:
     try:
         current = resolve_spec(profile.provider, profile.model, runtime.settings, "worker").fingerprint()
     except AOError:
@@ -80,7 +80,7 @@ def _freshness(runtime: Runtime, profile: WorkerCapabilityProfile) -> list[str]:
 def list_workers(runtime: Runtime) -> WorkerList:
     summaries: list[WorkerSummary] = []
     for worker_id, profile in sorted(runtime.profiles.load().items()):
-        reasons = _freshness(runtime, profile)
+        reasons = freshness(runtime, profile)
         summaries.append(
             WorkerSummary(
                 worker_id=worker_id,
@@ -97,7 +97,7 @@ def list_workers(runtime: Runtime) -> WorkerList:
 
 def get_worker_profile(runtime: Runtime, worker_id: str) -> WorkerProfileView:
     profile = runtime.profiles.get(worker_id.strip())
-    reasons = _freshness(runtime, profile)
+    reasons = freshness(runtime, profile)
     return WorkerProfileView(
         worker_id=profile.worker_id,
         status=profile.status,

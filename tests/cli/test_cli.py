@@ -122,7 +122,22 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "mcp", "list-tools")
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == snapshot(
-        ["TOOL", "interview_worker", "list_workers", "get_worker_profile", "list_models", "validate", 'list_runs', 'get_run', 'get_artifact']
+        [
+            "TOOL",
+            "interview_worker",
+            "list_workers",
+            "get_worker_profile",
+            "list_models",
+            "validate",
+            "review",
+            "plan",
+            "run_leader_worker",
+            "fix_error",
+            "list_workflows",
+            "list_runs",
+            "get_run",
+            "get_artifact",
+        ]
     )
 
 

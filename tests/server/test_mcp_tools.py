@@ -22,6 +22,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
         tools = {tool.name: tool for tool in await client.list_tools()}
     assert sorted(tools) == snapshot(
         [
+            "fix_error",
             "get_artifact",
             "get_run",
             "get_worker_profile",
@@ -29,6 +30,10 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
             "list_models",
             "list_runs",
             "list_workers",
+            "list_workflows",
+            "plan",
+            "review",
+            "run_leader_worker",
             "validate",
         ]
     )

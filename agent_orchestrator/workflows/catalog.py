@@ -1,0 +1,95 @@
+"""The workflows this server runs, each an explicit pydantic-graph graph: names, nodes, edges, diagram."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class WorkflowEntry:
+    name: str
+    module: str
+    tool: str
+    command: str
+    description: str
+
+
+ENTRIES: tuple[WorkflowEntry, ...] = (
+    WorkflowEntry(
+        "worker-interview",
+        "agent_orchestrator.workflows.interview",
+        "interview_worker",
+        "ao worker interview",
+        "Interview a worker model and decide what it may be given.",
+    ),
+    WorkflowEntry(
+        "planning",
+        "agent_orchestrator.workflows.planning",
+        "plan",
+        "ao plan",
+        "Plan a goal: steps with task types and dependencies, assignments, risks, validation.",
+    ),
+    WorkflowEntry(
+        "leader-worker-basic",
+        "agent_orchestrator.workflows.leader_worker",
+        "run_leader_worker",
+        "ao run leader-worker-basic",
+        "Plan, route steps to qualified workers, validate, leader review.",
+    ),
+    WorkflowEntry(
+        "review",
+        "agent_orchestrator.workflows.review",
+        "review",
+        "ao review",
+        "Review a diff: deterministic analysis, then findings that cite lines of the diff.",
+    ),
+    WorkflowEntry(
+        "fix-error",
+        "agent_orchestrator.workflows.fix_error",
+        "fix_error",
+        "ao fix",
+        "Parse an error log, propose a checked patch, apply and validate it when writes are allowed.",
+    ),
+)
+_EDGE = re.compile(r"^\s*(\S+) --> (\S+)\s*$")
+
+
+class WorkflowInfo(BaseModel):
+    """One workflow: how to call it and its graph."""
+
+    name: str
+    description: str
+    tool: str
+    command: str
+    nodes: list[str]
+    edges: list[tuple[str, str]]
+    mermaid: str
+
+
+class WorkflowCatalog(BaseModel):
+    workflows: list[WorkflowInfo]
+
+
+def describe(entry: WorkflowEntry) -> WorkflowInfo:
+    """The workflow's graph as nodes, edges and a mermaid state diagram."""
+    graph = importlib.import_module(entry.module).GRAPH
+    mermaid: str = graph.render()
+    nodes = [str(node) for node in graph.nodes if not str(node).startswith("__")]
+    edges = [(m.group(1), m.group(2)) for line in mermaid.splitlines() if (m := _EDGE.match(line))]
+    return WorkflowInfo(
+        name=entry.name,
+        description=entry.description,
+        tool=entry.tool,
+        command=entry.command,
+        nodes=nodes,
+        edges=edges,
+        mermaid=mermaid,
+    )
+
+
+def list_workflows() -> WorkflowCatalog:
+    return WorkflowCatalog(workflows=[describe(entry) for entry in ENTRIES])

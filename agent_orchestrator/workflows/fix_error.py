@@ -1,0 +1,665 @@
+"""The fix-error workflow: parse a log, gather scoped context, propose a patch, check it, then maybe apply it.
+
+The fixer (the leader model) only proposes: root cause, fix steps, a unified diff and validation
+commands. Deterministic checks decide the rest. The patch must touch only files inside the scope
+that the path policy lets us write, apply exactly in-process (`patching`), and pass
+`git apply --check` in a scratch copy. It is applied only when the call asks for it and the
+write policy allows writes, and only when an allowlisted validation command can prove it: the
+originals are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>/`), the new
+files written atomically, the validation run before and after, and every original file restored
+(files the patch created deleted) when validation fails. In dry-run the patch and per-file diffs
+are the result and nothing is written.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+
+from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.models import FixDraft
+from agent_orchestrator.agents.prompts import FIXER
+from agent_orchestrator.errors import AOError, NotFoundError, PolicyViolation
+from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.policies.writes import unified_diff
+from agent_orchestrator.repo.context import MAX_TOTAL_BYTES, FileContext, SkippedFile, gather_context
+from agent_orchestrator.repo.logs import ParsedError, parse_log
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir
+from agent_orchestrator.workflows.patching import FilePatch, PatchedFile, apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
+from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
+
+FIX_NODES = (
+    "ParseErrors",
+    "GatherContext",
+    "ProposeFix",
+    "CheckPatch",
+    "ValidateBefore",
+    "ApplyFix",
+    "ValidateFix",
+    "RestoreOnFailure",
+)
+FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
+CheckName = Literal["parse", "paths", "strict_apply", "git_apply_check"]
+CheckStatus = Literal["passed", "failed", "skipped"]
+MAX_LOG_BYTES = 2_000_000
+MAX_PATCH_FILE_BYTES = 2_000_000
+MAX_CONTEXT_FILES = 20
+LOG_TAIL_CHARS = 20_000
+MAX_PROMPT_ERRORS = 50
+VALIDATION_TIMEOUT_S = 300.0
+
+
+class PatchCheck(BaseModel):
+    """One deterministic check of the proposed patch: scope and path policy, exact application, git."""
+
+    name: CheckName
+    status: CheckStatus
+    detail: str
+
+
+class ChangedFile(BaseModel):
+    """One file the patch changes, its diff, and what happened to it."""
+
+    path: str
+    change: Literal["added", "deleted", "modified"]
+    diff: str
+    written: bool = False
+    restored: bool = False
+
+
+class FixResult(BaseModel):
+    """The parsed errors, the fixer's diagnosis and patch, every check, and what was applied or restored."""
+
+    run_id: str
+    status: FixStatus
+    reason: str
+    error_log: str
+    scope: str
+    errors: list[ParsedError]
+    context_files: list[str]
+    skipped_context: list[SkippedFile]
+    root_cause: str
+    fix_steps: list[str]
+    patch: str
+    patch_checks: list[PatchCheck]
+    files_changed: list[ChangedFile]
+    validation_commands: list[str]
+    refused_commands: list[CommandOutcome]
+    validation_before: ValidationReport | None
+    validation_after: ValidationReport | None
+    write_reason: str
+    applied: bool
+    restored: bool
+    backup_dir: str | None
+    warnings: list[str]
+    usage: dict[str, int]
+
+
+@dataclass
+class FixDeps:
+    runtime: Runtime
+    run: RunContext
+    scope_dir: Path
+
+
+@dataclass
+class FixState:
+    """What later nodes (and a failed run's partial result) need from earlier ones."""
+
+    error_log: str
+    scope: str
+    apply: bool
+    run: RunContext | None = None
+    errors: list[ParsedError] = field(default_factory=list[ParsedError])
+    log_text: str = ""
+    context: list[FileContext] = field(default_factory=list[FileContext])
+    skipped: list[SkippedFile] = field(default_factory=list[SkippedFile])
+    draft: FixDraft | None = None
+    checks: list[PatchCheck] = field(default_factory=list[PatchCheck])
+    patched: list[PatchedFile] = field(default_factory=list[PatchedFile])
+    files: dict[str, ChangedFile] = field(default_factory=dict[str, ChangedFile])
+    commands: list[str] = field(default_factory=list[str])
+    refused: list[CommandOutcome] = field(default_factory=list[CommandOutcome])
+    before: ValidationReport | None = None
+    after: ValidationReport | None = None
+    write_reason: str = ""
+    applied: bool = False
+    restored: bool = False
+    backup_dir: str | None = None
+    refusal_rule: str | None = None
+
+
+Ctx = GraphRunContext[FixState, FixDeps]
+
+
+@dataclass
+class ParseErrors(BaseNode[FixState, FixDeps, FixResult]):
+    """Read the log through the path policy and parse it; a log with no errors ends here, no model call."""
+
+    async def run(self, ctx: Ctx) -> GatherContext | End[FixResult]:
+        state, deps = ctx.state, ctx.deps
+        async with deps.run.node("ParseErrors"):
+            read = deps.runtime.safety.read_file(state.error_log, max_bytes=MAX_LOG_BYTES)
+            if read.truncated:
+                deps.run.warn(f"the log is {read.size:,} bytes; only its first {MAX_LOG_BYTES:,} were parsed")
+            # Redacted first: the log reaches the fixer and the result, and may print secrets.
+            state.log_text = deps.runtime.redact(read.text)
+            state.errors = parse_log(state.log_text).errors
+        if not any(error.severity == "error" for error in state.errors):
+            noted = f" ({len(state.errors)} warning(s) or note(s) only)" if state.errors else ""
+            return _end(ctx, "nothing_to_fix", f"the log has no errors the parsers recognise{noted}")
+        return GatherContext()
+
+
+@dataclass
+class GatherContext(BaseNode[FixState, FixDeps, FixResult]):
+    """Read the files the errors name (and the local Python modules they import), only inside the scope."""
+
+    async def run(self, ctx: Ctx) -> ProposeFix:
+        state, deps = ctx.state, ctx.deps
+        safety = deps.runtime.safety
+        async with deps.run.node("GatherContext"):
+            named = gather_context(safety, deps.scope_dir, _named_files(ctx)[:MAX_CONTEXT_FILES])
+            room = MAX_CONTEXT_FILES - len(named.files)
+            used = sum(len(file.text.encode()) for file in named.files)
+            imports = _local_imports(ctx, named.files)[:room] if used < MAX_TOTAL_BYTES else []
+            budget = max(MAX_TOTAL_BYTES - used, 1)
+            imported = gather_context(safety, deps.scope_dir, imports, max_total_bytes=budget)
+            state.context = named.files + imported.files
+            state.skipped = named.skipped + imported.skipped
+        return ProposeFix()
+
+
+@dataclass
+class ProposeFix(BaseNode[FixState, FixDeps, FixResult]):
+    """Ask the fixer for the root cause, fix steps, a patch and validation commands (all validated)."""
+
+    async def run(self, ctx: Ctx) -> CheckPatch:
+        deps = ctx.deps
+        async with deps.run.node("ProposeFix"):
+            agent = build_agent(deps.runtime, "leader", FixDraft, FIXER)
+            result = await agent.run(_prompt(ctx), usage_limits=DEFAULT_LIMITS)
+            deps.run.usage.add(result.usage)
+            ctx.state.draft = result.output
+        return CheckPatch()
+
+
+@dataclass
+class CheckPatch(BaseNode[FixState, FixDeps, FixResult]):
+    """Scope and path policy, exact in-process application, `git apply --check`; then stop or go on to apply."""
+
+    async def run(self, ctx: Ctx) -> ValidateBefore | End[FixResult]:
+        state, deps = ctx.state, ctx.deps
+        async with deps.run.node("CheckPatch"):
+            problem = await _check_patch(ctx)
+            _split_commands(ctx)
+            decision = deps.runtime.safety.writes.decide(state.apply)
+            state.write_reason = decision.reason
+        if problem is not None:
+            return _end(ctx, "failed", problem)
+        if not decision.allowed:
+            return _end(ctx, "proposed", f"patch checked, not applied: {decision.reason}")
+        if not state.commands:
+            reason = "patch checked, not applied: no allowlisted validation command could prove the fix"
+            return _end(ctx, "proposed", reason)
+        return ValidateBefore()
+
+
+@dataclass
+class ValidateBefore(BaseNode[FixState, FixDeps, FixResult]):
+    """Run the validation on the original files, so the report shows before and after.
+
+    A command that cannot run to completion (not installed, timed out) could never prove the fix,
+    so nothing is applied.
+    """
+
+    async def run(self, ctx: Ctx) -> ApplyFix | End[FixResult]:
+        state, deps = ctx.state, ctx.deps
+        async with deps.run.node("ValidateBefore"):
+            state.before = await _validate(ctx)
+            if state.before.status == "passed":
+                deps.run.warn("the validation already passes before the fix, so it cannot prove the fix")
+        broken = [r for r in state.before.results if r.status in ("error", "timed_out", "refused")]
+        if broken:
+            shown = ", ".join(f"{r.command!r} {r.status}" for r in broken)
+            return _end(ctx, "proposed", f"patch checked, not applied: the validation cannot run ({shown})")
+        return ApplyFix()
+
+
+@dataclass
+class ApplyFix(BaseNode[FixState, FixDeps, FixResult]):
+    """Check nothing changed since the check, snapshot the originals, then write each file atomically."""
+
+    async def run(self, ctx: Ctx) -> ValidateFix | RestoreOnFailure | End[FixResult]:
+        state, deps = ctx.state, ctx.deps
+        safety = deps.runtime.safety
+        async with deps.run.node("ApplyFix"):
+            changed = [p.path for p in state.patched if _current_text(ctx, p.path) != p.before]
+            if changed:
+                return _end(
+                    ctx, "failed", f"{', '.join(changed)} changed since the patch was checked; nothing written"
+                )
+            state.backup_dir = _backup(ctx)
+            for patched in state.patched:
+                try:
+                    written = safety.write(patched.path, patched.after, requested=True).written
+                except (AOError, OSError) as exc:
+                    return RestoreOnFailure(f"writing {patched.path!r} failed: {exc}")
+                state.files[patched.path].written = written
+            state.applied = True
+        return ValidateFix()
+
+
+@dataclass
+class ValidateFix(BaseNode[FixState, FixDeps, FixResult]):
+    """Run the validation on the patched files; a failure restores the originals."""
+
+    async def run(self, ctx: Ctx) -> RestoreOnFailure | End[FixResult]:
+        state, deps = ctx.state, ctx.deps
+        async with deps.run.node("ValidateFix"):
+            state.after = await _validate(ctx)
+        if state.after.status == "passed":
+            return _end(ctx, "fixed", "the patch was applied and the validation passes")
+        return RestoreOnFailure(f"the validation failed after the patch: {_failed_commands(state.after)}")
+
+
+@dataclass
+class RestoreOnFailure(BaseNode[FixState, FixDeps, FixResult]):
+    """Put every original file back (delete files the patch created) and check each is byte-identical."""
+
+    reason: str
+
+    async def run(self, ctx: Ctx) -> End[FixResult]:
+        async with ctx.deps.run.node("RestoreOnFailure"):
+            problems = _restore(ctx)
+        if problems:
+            kept = f"; the originals are in {ctx.state.backup_dir!r}" if ctx.state.backup_dir else ""
+            return _end(ctx, "failed", f"{self.reason}; could not restore {'; '.join(problems)}{kept}")
+        ctx.state.restored = True
+        return _end(ctx, "restored", f"{self.reason}; the original files were restored")
+
+
+def _build_graph() -> Graph[FixState, FixDeps, ParseErrors, FixResult]:
+    builder = GraphBuilder(
+        name="fix-error", state_type=FixState, deps_type=FixDeps, input_type=ParseErrors, output_type=FixResult
+    )
+    builder.add(
+        builder.edge_from(builder.start_node).to(ParseErrors),
+        builder.node(ParseErrors),
+        builder.node(GatherContext),
+        builder.node(ProposeFix),
+        builder.node(CheckPatch),
+        builder.node(ValidateBefore),
+        builder.node(ApplyFix),
+        builder.node(ValidateFix),
+        builder.node(RestoreOnFailure),
+    )
+    return builder.build(validate_graph_structure=False)
+
+
+GRAPH = _build_graph()
+
+
+async def fix_error(
+    runtime: Runtime, *, error_log: str, scope: str, apply: bool = False, progress: ProgressCallback | None = None
+) -> FixResult:
+    """Diagnose the errors in `error_log` and propose a patch inside `scope`; apply it only when asked and allowed.
+
+    A run that cannot produce a usable fix (invalid fixer output, a refused or non-applying patch)
+    or whose fix was restored ends as a failed run record and a result saying why; a bad log path
+    or scope raises, as any bad usage does.
+    """
+    state = FixState(error_log=error_log, scope=scope, apply=apply)
+    scope_dir = runtime.safety.resolve_dir(scope)
+
+    async def body(run: RunContext) -> FixResult:
+        state.run = run
+        deps = FixDeps(runtime, run, scope_dir)
+        try:
+            result: FixResult = await GRAPH.run(state=state, deps=deps, inputs=ParseErrors())
+        except BaseException:
+            # Interrupted (cancelled, crashed) between writing and a verdict: put the originals back.
+            # `_restore` is synchronous, so a cancellation cannot stop it half-way.
+            if any(changed.written for changed in state.files.values()):
+                state.restored = not _restore(Ctx(state=state, deps=deps))
+            raise
+        run.artifact("fix-result.json", result.model_dump_json(indent=2), "application/json")
+        if result.status in ("failed", "restored") and state.refusal_rule is not None:
+            raise _FixRefused(result, state.refusal_rule)
+        if result.status in ("failed", "restored"):
+            raise _FixStopped(result)
+        return result
+
+    inputs = {"error_log": error_log, "scope": scope, "apply": apply}
+    try:
+        return await record_run(
+            runtime,
+            "fix-error",
+            inputs,
+            body,
+            expected_nodes=len(FIX_NODES),
+            progress=progress,
+            summarize=_summary,
+        )
+    except (_FixStopped, _FixRefused) as stopped:
+        return stopped.result
+    except WorkflowFailed as exc:
+        return _result(state, "failed", str(exc), run_id=exc.run_id)
+
+
+class _FixStopped(AOError):
+    """Ends the run record as failed while handing the partial result back to `fix_error`."""
+
+    def __init__(self, result: FixResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+class _FixRefused(PolicyViolation):
+    """Ends the run record as refused (policy said no) while handing the partial result back."""
+
+    def __init__(self, result: FixResult, rule: str) -> None:
+        super().__init__(result.reason, rule=rule)
+        self.result = result
+
+
+def _summary(result: FixResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "reason": result.reason,
+        "errors": len(result.errors),
+        "files_changed": [changed.path for changed in result.files_changed],
+        "applied": result.applied,
+    }
+
+
+def _end(ctx: Ctx, status: FixStatus, reason: str) -> End[FixResult]:
+    return End(_result(ctx.state, status, reason, run_id=ctx.deps.run.run_id))
+
+
+def _result(state: FixState, status: FixStatus, reason: str, *, run_id: str) -> FixResult:
+    """The result so far; model text, diffs and reasons (which quote file lines) are redacted."""
+    draft, run = state.draft, state.run
+    redact = run.runtime.redact if run else Redactor()
+    files = [changed.model_copy(update={"diff": redact(changed.diff)}) for changed in state.files.values()]
+    checks = [check.model_copy(update={"detail": redact(check.detail)}) for check in state.checks]
+    return FixResult(
+        run_id=run_id,
+        status=status,
+        reason=redact(reason),
+        error_log=state.error_log,
+        scope=state.scope,
+        errors=state.errors,
+        context_files=[file.path for file in state.context],
+        skipped_context=state.skipped,
+        root_cause=redact(draft.root_cause) if draft else "",
+        fix_steps=[redact(step) for step in draft.fix_steps] if draft else [],
+        patch=redact(draft.patch) if draft else "",
+        patch_checks=checks,
+        files_changed=files,
+        validation_commands=[redact(command) for command in draft.validation_commands] if draft else [],
+        refused_commands=list(state.refused),
+        validation_before=state.before,
+        validation_after=state.after,
+        write_reason=state.write_reason,
+        applied=state.applied,
+        restored=state.restored,
+        backup_dir=state.backup_dir,
+        warnings=list(run.warnings) if run else [],
+        usage=run.usage.as_dict() if run else {},
+    )
+
+
+def _named_files(ctx: Ctx) -> list[str]:
+    """Workspace-relative paths of the files the errors name, found from the root or from the scope."""
+    names: dict[str, None] = {}
+    for error in ctx.state.errors:
+        if error.file:
+            names[_locate(ctx, error.file)] = None
+    return list(names)
+
+
+def _locate(ctx: Ctx, name: str) -> str:
+    """`name` as the workspace-relative path of an existing file; tools print paths from the scope or the root."""
+    paths = ctx.deps.runtime.safety.paths
+    for candidate in (str(ctx.deps.scope_dir / name), name):
+        try:
+            resolved = paths.resolve_read(candidate)
+        except (PolicyViolation, ValueError):
+            continue
+        if resolved.is_file():
+            return paths.relative(resolved)
+    return name  # gather_context reports it as missing or refused
+
+
+def _local_imports(ctx: Ctx, files: list[FileContext]) -> list[str]:
+    """Python modules the named files import that exist beside them or at the scope's top."""
+    found: dict[str, None] = {}
+    known = {file.path for file in files}
+    root = ctx.deps.runtime.safety.root
+    for file in files:
+        if not file.path.endswith(".py"):
+            continue
+        for module in _imported_modules(file.text):
+            relative = module.replace(".", "/")
+            for base in ((root / file.path).parent, ctx.deps.scope_dir):
+                for candidate in (base / f"{relative}.py", base / relative / "__init__.py"):
+                    if candidate.is_file() and candidate.is_relative_to(ctx.deps.scope_dir):
+                        found.setdefault(candidate.relative_to(root).as_posix(), None)
+    return [path for path in found if path not in known]
+
+
+def _imported_modules(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules.update([node.module] if node.module else [alias.name for alias in node.names])
+    return modules
+
+
+def _prompt(ctx: Ctx) -> str:
+    """The fixer's prompt: the task and its limits, then the errors, the log's tail and the files as data."""
+    state, deps = ctx.state, ctx.deps
+    safety = deps.runtime.safety
+    scope = safety.paths.relative(deps.scope_dir) or "."
+    errors = "\n".join(_error_line(error) for error in state.errors[:MAX_PROMPT_ERRORS])
+    task = (
+        f"Fix the errors reported in the log {state.error_log!r}. The patch may change only files inside "
+        f"the scope {scope!r}; its paths are relative to the workspace root, with a/ and b/ prefixes, and "
+        "its context lines must match the files shown exactly. Validation commands run in the scope "
+        f"directory; only these allowlisted forms run: {', '.join(safety.commands.allowed)}."
+    )
+    blocks = [
+        safety.as_model_data("parsed errors", errors, source=state.error_log),
+        safety.as_model_data("error log tail", state.log_text[-LOG_TAIL_CHARS:], source=state.error_log),
+    ]
+    for file in state.context:
+        label = f"{file.path} (truncated)" if file.truncated else file.path
+        blocks.append(safety.as_model_data("file", file.text, source=label))
+    if state.skipped:
+        task += " Not shown: " + "; ".join(f"{s.path} ({s.reason})" for s in state.skipped[:10]) + "."
+    return "\n\n".join([task, *blocks])
+
+
+def _error_line(error: ParsedError) -> str:
+    where = ":".join(str(part) for part in (error.file, error.line, error.column) if part is not None)
+    code = f" [{error.code}]" if error.code else ""
+    return f"{where or '(no location)'}: {error.severity}{code}: {error.message}"
+
+
+async def _check_patch(ctx: Ctx) -> str | None:
+    """Run the checks in order, recording each; the first failure's reason, or None when all pass."""
+    state = ctx.state
+    if state.draft is None:  # pragma: no cover - ProposeFix always sets it
+        raise RuntimeError("no patch was proposed")
+    try:
+        patches = read_patch(state.draft.patch)
+    except AOError as exc:
+        return _failed_check(state, "parse", f"the patch is not a usable unified diff: {exc}")
+    state.checks.append(PatchCheck(name="parse", status="passed", detail=f"{len(patches)} file(s) in the patch"))
+    try:
+        paths = [_check_target(ctx, patch.change.path) for patch in patches]
+    except PolicyViolation as exc:
+        state.refusal_rule = exc.rule
+        return _failed_check(state, "paths", f"patch refused: {exc}")
+    state.checks.append(PatchCheck(name="paths", status="passed", detail="every file is inside the scope"))
+    current = _strict_apply(ctx, patches, paths)
+    if current is None:
+        return state.checks[-1].detail
+    return await _git_check(ctx, state.draft.patch, current)
+
+
+def _strict_apply(ctx: Ctx, patches: list[FilePatch], paths: list[str]) -> dict[str, str | None] | None:
+    """Apply the patch in memory to the current files; their texts, or None (with the check failed)."""
+    state = ctx.state
+    try:
+        current = {path: _current_text(ctx, path) for path in paths}
+        state.patched = apply_patch(patches, current)
+    except PolicyViolation as exc:
+        state.refusal_rule = exc.rule
+        _failed_check(state, "strict_apply", f"patch refused: {exc}")
+        return None
+    except AOError as exc:
+        _failed_check(state, "strict_apply", f"the patch does not apply: {exc}")
+        return None
+    if all(patched.after == patched.before for patched in state.patched):
+        _failed_check(state, "strict_apply", "the patch changes nothing")
+        return None
+    state.checks.append(PatchCheck(name="strict_apply", status="passed", detail=_offsets_note(state.patched)))
+    for patched in state.patched:
+        diff = unified_diff(patched.path, patched.before, patched.after)
+        state.files[patched.path] = ChangedFile(path=patched.path, change=patched.status, diff=diff)
+    return current
+
+
+def _check_target(ctx: Ctx, path: str) -> str:
+    """The patch may write `path`: the path policy allows writing it and it lies inside the scope."""
+    safety = ctx.deps.runtime.safety
+    try:
+        resolved = safety.paths.resolve_write(path)
+        if not resolved.is_relative_to(ctx.deps.scope_dir):
+            scope = safety.paths.relative(ctx.deps.scope_dir) or "."
+            raise PolicyViolation(f"{path!r} is outside the scope {scope!r}", rule="fix.outside_scope")
+    except PolicyViolation as exc:
+        safety.audit.record("write", path, "refused", str(exc), rule=exc.rule)
+        raise
+    return safety.paths.relative(resolved)
+
+
+def _current_text(ctx: Ctx, path: str) -> str | None:
+    """A file's whole text now (None when absent); too large or not valid UTF-8 is refused, never rewritten."""
+    try:
+        read = ctx.deps.runtime.safety.read_file(path, max_bytes=MAX_PATCH_FILE_BYTES)
+    except NotFoundError:
+        return None
+    if read.truncated:
+        raise PolicyViolation(
+            f"{path!r} is over {MAX_PATCH_FILE_BYTES:,} bytes; not patched", rule="fix.too_large"
+        )
+    if "\ufffd" in read.text:  # decoding replaced bytes: writing it back would not be byte-identical
+        raise PolicyViolation(f"{path!r} is not valid UTF-8 text; not patched", rule="fix.not_utf8")
+    return read.text
+
+
+async def _git_check(ctx: Ctx, patch: str, current: dict[str, str | None]) -> str | None:
+    state, safety = ctx.state, ctx.deps.runtime.safety
+    check = await git_apply_check(patch, current, redact=safety.redact)
+    if check.status != "skipped":
+        outcome = f"exit code {check.exit_code} in a scratch copy"
+        safety.audit.record("command", check.command, "executed", outcome, rule="git apply --check")
+    state.checks.append(PatchCheck(name="git_apply_check", status=check.status, detail=check.detail))
+    if check.status == "skipped":
+        ctx.deps.run.warn(f"git apply --check did not run ({check.detail}); the exact in-process check stands")
+    return f"git apply --check refused the patch: {check.detail}" if check.status == "failed" else None
+
+
+def _failed_check(state: FixState, name: CheckName, detail: str) -> str:
+    state.checks.append(PatchCheck(name=name, status="failed", detail=detail))
+    return detail
+
+
+def _offsets_note(patched: list[PatchedFile]) -> str:
+    moved = [f"{p.path} hunk {i} by {o:+d}" for p in patched for i, o in enumerate(p.offsets, start=1) if o]
+    applied = f"{len(patched)} file(s) apply exactly"
+    return f"{applied}; hunks moved: {', '.join(moved)}" if moved else applied
+
+
+def _split_commands(ctx: Ctx) -> None:
+    """Keep the validation commands the policy allows in the scope; report the refused ones, never run them."""
+    state, safety = ctx.state, ctx.deps.runtime.safety
+    for command in state.draft.validation_commands if state.draft else []:
+        try:
+            safety.check_command(command, cwd=ctx.deps.scope_dir)
+        except PolicyViolation as exc:
+            shown = ctx.deps.runtime.redact(command)
+            state.refused.append(CommandOutcome(command=shown, status="refused", rule=exc.rule, reason=str(exc)))
+            continue
+        state.commands.append(command)
+
+
+async def _validate(ctx: Ctx) -> ValidationReport:
+    scope = str(ctx.deps.scope_dir)
+    return await validate(ctx.deps.runtime, ctx.state.commands, cwd=scope, timeout_s=VALIDATION_TIMEOUT_S)
+
+
+def _failed_commands(report: ValidationReport) -> str:
+    failed = [f"{r.command!r} {r.status}" for r in report.results if r.status != "passed"]
+    return ", ".join(failed) or "failed"
+
+
+def _backup(ctx: Ctx) -> str:
+    """Copy the originals under the state dir first, so even a crash mid-apply loses nothing.
+
+    A file holding a secret-shaped value stays in memory only: secrets are never stored.
+    """
+    runtime = ctx.deps.runtime
+    ensure_state_dir(runtime.settings.ao_state_dir)
+    backup = runtime.settings.ao_state_dir / "fix-backups" / ctx.deps.run.run_id
+    existed = {p.path: p.before is not None for p in ctx.state.patched}
+    for patched in ctx.state.patched:
+        if patched.before is not None and runtime.redact(patched.before) != patched.before:
+            ctx.deps.run.warn(f"{patched.path!r} holds a secret-shaped value: its backup is kept in memory only")
+        elif patched.before is not None:
+            atomic_write_text(backup / "files" / patched.path, patched.before)
+    atomic_write_text(backup / "manifest.json", json.dumps({"existed": existed}, indent=2))
+    return str(backup)
+
+
+def _restore(ctx: Ctx) -> list[str]:
+    """Put back every original the patch replaced; the problems, empty when every file is its original again.
+
+    A file that is neither the original nor what the patch wrote was changed by someone else
+    meanwhile: it is left alone and reported, so that change is not lost either.
+    """
+    safety = ctx.deps.runtime.safety
+    problems: list[str] = []
+    for patched in reversed(ctx.state.patched):
+        try:
+            current = _current_text(ctx, patched.path)
+            if current not in (patched.before, patched.after):
+                problems.append(f"{patched.path!r} changed during the run; left as it is")
+                continue
+            if current != patched.before:
+                safety.write(patched.path, patched.before, requested=True)
+            if _current_text(ctx, patched.path) != patched.before:
+                problems.append(f"{patched.path!r} still differs from the original")
+                continue
+        except (AOError, OSError) as exc:
+            problems.append(f"{patched.path!r}: {exc}")
+            continue
+        ctx.state.files[patched.path].restored = ctx.state.files[patched.path].written
+    return problems

@@ -1,0 +1,389 @@
+"""The leader-worker workflow: prepare the workers, plan, run every step, then apply or return the patches.
+
+Routing obeys saved, judged profiles only: blocked workers never get work (a warning names
+them), limited ones only low-risk task types and always under leader review, and the configured
+worker is interviewed first when it has no fresh profile, unless the caller names a profile to
+use as given. A step no worker qualifies for is done by the leader. Patches are written only when
+the call asks and policy allows (`SafetyPolicy.writes`); otherwise they are returned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+
+from agent_orchestrator.agents.models import StepResult
+from agent_orchestrator.errors import AOError, UsageError
+from agent_orchestrator.interview.profile import TASK_REQUIREMENTS, WorkerCapabilityProfile
+from agent_orchestrator.providers import ModelSpec, configured_spec
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.runs import RunStatus
+from agent_orchestrator.workflows.interview import interview_worker
+from agent_orchestrator.workflows.patching import apply_patch, read_patch
+from agent_orchestrator.workflows.planning import (
+    MAX_CONTEXT_FILES,
+    PLANNING_NODES,
+    PlanOutcome,
+    ProposedPlan,
+    make_plan,
+    saved_candidates,
+)
+from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.routing import LEADER, Assignment, Candidate
+from agent_orchestrator.workflows.step_execution import StepEnv, StepJob, StepOutcome, read_current, run_steps
+from agent_orchestrator.workflows.workers import freshness
+
+LEADER_WORKER_NODES = PLANNING_NODES + 3  # + PrepareWorkers, RunSteps, ApplyPatches (steps add their own)
+INLINE_PATCH_CHARS = 20_000
+_LOW_RISK = frozenset(r.task_type for r in TASK_REQUIREMENTS if r.risk == "low")
+LeaderWorkerStatus = Literal["succeeded", "partial", "failed"]
+
+
+class PatchOutcome(BaseModel):
+    """An accepted step's patch: the files it changes, whether it was written, and why (or why not)."""
+
+    step_id: str
+    files: list[str]
+    patch: str
+    patch_truncated: bool
+    output_artifact: str | None
+    applied: bool
+    detail: str
+
+
+class LeaderWorkerResult(BaseModel):
+    """The plan, every step's outcome, the patches, warnings, model usage and timings."""
+
+    run_id: str
+    status: LeaderWorkerStatus
+    goal: str
+    scope: str
+    summary: str
+    plan: ProposedPlan
+    steps: list[StepOutcome]
+    patches: list[PatchOutcome]
+    warnings: list[str]
+    usage: dict[str, int]
+    timings_ms: dict[str, int]
+
+
+@dataclass
+class LeaderWorkerState:
+    goal: str
+    context_files: list[str]
+    worker_profile: str | None
+    write: bool
+    started: float = field(default_factory=time.perf_counter)
+    timings: dict[str, int] = field(default_factory=dict[str, int])
+    outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
+
+
+@dataclass
+class LeaderWorkerDeps:
+    run: RunContext
+    scope: Path
+    concurrency: int
+
+
+Ctx = GraphRunContext[LeaderWorkerState, LeaderWorkerDeps]
+
+
+@dataclass
+class PrepareWorkers(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
+    """Load the candidates: the caller's profile as given, or the saved ones (configured worker made fresh)."""
+
+    async def run(self, ctx: Ctx) -> PlanSteps:
+        async with _timed(ctx, "PrepareWorkers"):
+            candidates = await prepare_workers(ctx.deps.run, ctx.state.worker_profile)
+        return PlanSteps(candidates)
+
+
+@dataclass
+class PlanSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
+    """Run the planning graph (its nodes record themselves): checked steps and assignments."""
+
+    candidates: list[Candidate]
+
+    async def run(self, ctx: Ctx) -> RunSteps:
+        started = time.perf_counter()
+        state, deps = ctx.state, ctx.deps
+        outcome = await make_plan(deps.run, state.goal, state.context_files, self.candidates, deps.scope)
+        state.timings["PlanSteps"] = _ms_since(started)
+        return RunSteps(outcome, self.candidates)
+
+
+@dataclass
+class RunSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
+    """Run the steps, independent ones in parallel, each validated and reviewed."""
+
+    planned: PlanOutcome
+    candidates: list[Candidate]
+
+    async def run(self, ctx: Ctx) -> ApplyPatches:
+        deps = ctx.deps
+        env = StepEnv(deps.run, ctx.state.goal, deps.scope, self.planned.context, deps.concurrency)
+        async with _timed(ctx, "RunSteps"):
+            jobs = step_jobs(deps.run, self.planned.plan, self.candidates)
+            outcomes = await run_steps(env, jobs)
+        ctx.state.outputs = env.outputs
+        return ApplyPatches(self.planned.plan, outcomes)
+
+
+@dataclass
+class ApplyPatches(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
+    """Write accepted patches when the call asks and policy allows; otherwise return them."""
+
+    plan: ProposedPlan
+    outcomes: list[StepOutcome]
+
+    async def run(self, ctx: Ctx) -> End[LeaderWorkerResult]:
+        async with _timed(ctx, "ApplyPatches"):
+            patches = [
+                patch_outcome(ctx, outcome, ctx.state.outputs[outcome.step_id])
+                for outcome in self.outcomes
+                if outcome.verdict == "accepted" and outcome.has_patch
+            ]
+        return End(_result(ctx, self.plan, self.outcomes, patches))
+
+
+def _build_graph() -> Graph[LeaderWorkerState, LeaderWorkerDeps, PrepareWorkers, LeaderWorkerResult]:
+    builder = GraphBuilder(
+        name="leader-worker",
+        state_type=LeaderWorkerState,
+        deps_type=LeaderWorkerDeps,
+        input_type=PrepareWorkers,
+        output_type=LeaderWorkerResult,
+    )
+    builder.add(
+        builder.edge_from(builder.start_node).to(PrepareWorkers),
+        builder.node(PrepareWorkers),
+        builder.node(PlanSteps),
+        builder.node(RunSteps),
+        builder.node(ApplyPatches),
+    )
+    return builder.build(validate_graph_structure=False)
+
+
+GRAPH = _build_graph()
+
+
+@asynccontextmanager
+async def _timed(ctx: Ctx, name: str) -> AsyncGenerator[None]:
+    """A recorded node whose duration also goes into the result's timings."""
+    started = time.perf_counter()
+    async with ctx.deps.run.node(name):
+        yield
+    ctx.state.timings[name] = _ms_since(started)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+async def prepare_workers(run: RunContext, worker_profile: str | None) -> list[Candidate]:
+    """The caller's named profile used as given, else every saved profile once the configured worker is fresh."""
+    runtime = run.runtime
+    if worker_profile is not None:
+        profile = runtime.profiles.get(worker_profile.strip())
+        if stale := freshness(runtime, profile):
+            run.warn(f"worker {profile.worker_id!r} has a stale profile ({'; '.join(stale)}); used as given")
+        return [Candidate(profile)]
+    configured = configured_spec(runtime.settings, "worker")
+    if configured is not None:
+        await interview_if_needed(run, configured)
+    return saved_candidates(runtime)
+
+
+async def interview_if_needed(run: RunContext, spec: ModelSpec) -> None:
+    """Interview (and save) the configured worker when it has no saved profile or a stale one."""
+    runtime = run.runtime
+    known = runtime.profiles.load().get(spec.model_id)
+    why = "; ".join(freshness(runtime, known)) if known is not None else "it has no saved profile"
+    if not why:
+        return
+    run.warn(f"interviewed the configured worker {spec.model_id!r} first: {why}")
+    result = await interview_worker(
+        runtime, provider=spec.provider, model=spec.model, base_url=spec.base_url, save=True
+    )
+    if result.profile is None:
+        run.warn(f"worker {spec.model_id!r} could not be judged ({result.unavailable_reason}); it gets no work")
+
+
+def step_jobs(run: RunContext, plan: ProposedPlan, candidates: list[Candidate]) -> list[StepJob]:
+    """Each step with its assignee's profile; an assignment that does not qualify goes to the leader."""
+    profiles = {c.profile.worker_id: c.profile for c in candidates}
+    jobs: list[StepJob] = []
+    for step, assignment in zip(plan.steps, plan.assignments, strict=True):
+        worker = profiles.get(assignment.assignee)
+        if assignment.assignee != LEADER and (worker is None or not qualifies(worker, assignment)):
+            run.warn(f"step {step.id!r}: {assignment.assignee!r} does not qualify for it; the leader does it")
+            assignment = assignment.model_copy(
+                update={"assignee": LEADER, "reason": "reassigned: the routed worker does not qualify"}
+            )
+            worker = None
+        jobs.append(StepJob(step, assignment, worker))
+    return jobs
+
+
+def qualifies(worker: WorkerCapabilityProfile, assignment: Assignment) -> bool:
+    """Routing's rule, checked again before any call: never blocked, limited only for low-risk types."""
+    if worker.status == "blocked" or assignment.task_type not in worker.supported_task_types:
+        return False
+    return worker.status == "active" or assignment.task_type in _LOW_RISK
+
+
+def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOutcome:
+    """Apply one accepted patch when allowed (all its files or none), else say why it was only returned."""
+    runtime, patch = ctx.deps.run.runtime, output.patch or ""
+    decision = runtime.safety.writes.decide(ctx.state.write)
+    applied, detail, files = False, decision.reason, _patch_files(patch)
+    if decision.allowed:
+        try:
+            detail = apply_to_workspace(runtime, patch, ctx.deps.scope)
+            applied = True
+        except (AOError, OSError) as exc:
+            detail = f"not applied: {exc}"
+            ctx.deps.run.warn(f"step {outcome.step_id!r}: its accepted patch was not applied: {exc}")
+    shown = runtime.redact(patch)
+    return PatchOutcome(
+        step_id=outcome.step_id,
+        files=files,
+        patch=shown[:INLINE_PATCH_CHARS],
+        patch_truncated=len(shown) > INLINE_PATCH_CHARS,
+        output_artifact=outcome.output_artifact,
+        applied=applied,
+        detail=detail,
+    )
+
+
+def apply_to_workspace(runtime: Runtime, patch: str, scope: Path) -> str:
+    """Apply strictly to the current files (an earlier patch may have moved them); restore all on a failure."""
+    files = read_patch(patch)
+    current = read_current(runtime.safety, [f.change.path for f in files], scope)
+    patched = apply_patch(files, current)
+    written: list[tuple[str, str | None]] = []
+    try:
+        for change in patched:
+            runtime.safety.write(change.path, change.after, requested=True)
+            written.append((change.path, change.before))
+    except BaseException:
+        for path, before in reversed(written):
+            runtime.safety.write(path, before, requested=True)
+        raise
+    return f"applied to {', '.join(change.path for change in patched)}"
+
+
+def _patch_files(patch: str) -> list[str]:
+    try:
+        return [f.change.path for f in read_patch(patch)]
+    except AOError:
+        return []
+
+
+def _result(
+    ctx: Ctx, plan: ProposedPlan, outcomes: list[StepOutcome], patches: list[PatchOutcome]
+) -> LeaderWorkerResult:
+    run, state = ctx.deps.run, ctx.state
+    accepted = sum(1 for o in outcomes if o.verdict == "accepted")
+    status: LeaderWorkerStatus = (
+        "succeeded" if accepted == len(outcomes) else "failed" if accepted == 0 else "partial"
+    )
+    state.timings["total"] = _ms_since(state.started)
+    return LeaderWorkerResult(
+        run_id=run.run_id,
+        status=status,
+        goal=run.runtime.redact(state.goal),
+        scope=run.runtime.safety.paths.relative(ctx.deps.scope) or ".",
+        summary=summarize_steps(outcomes, patches),
+        plan=plan,
+        steps=outcomes,
+        patches=patches,
+        warnings=list(run.warnings),
+        usage=run.usage.as_dict(),
+        timings_ms=dict(state.timings),
+    )
+
+
+def summarize_steps(outcomes: list[StepOutcome], patches: list[PatchOutcome]) -> str:
+    """One line per what matters: how many steps were accepted, who did them, what went wrong."""
+    accepted = [o for o in outcomes if o.verdict == "accepted"]
+    lines = [f"{len(accepted)} of {len(outcomes)} steps accepted."]
+    lines += [
+        f"{o.step_id} {o.verdict} ({o.assignee}, {o.rounds} round{'s' * (o.rounds != 1)})"
+        + (f": {o.error}" if o.error else "")
+        for o in outcomes
+    ]
+    if patches:
+        applied = sum(1 for p in patches if p.applied)
+        lines.append(f"{len(patches)} patch(es) proposed, {applied} applied.")
+    return "\n".join(lines)
+
+
+async def leader_worker(
+    runtime: Runtime,
+    goal: str,
+    *,
+    scope: str | None = None,
+    context_files: Sequence[str] = (),
+    worker_profile: str | None = None,
+    write: bool = False,
+    concurrency: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> LeaderWorkerResult:
+    """Plan `goal`, run each step on a qualified worker (or the leader), validate and review, as a recorded run.
+
+    `concurrency` caps parallel model calls per role (default `AO_INTERVIEW_CONCURRENCY`).
+    """
+    if not goal.strip():
+        raise UsageError("give a goal, e.g. --goal 'summarise the open TODOs in src/'")
+    if len(context_files) > MAX_CONTEXT_FILES:
+        raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
+    if concurrency is not None and concurrency < 1:
+        raise UsageError(f"concurrency must be at least 1, got {concurrency}")
+    inputs: dict[str, Any] = {
+        "goal": goal,
+        "scope": scope,
+        "context_files": list(context_files),
+        "worker_profile": worker_profile,
+        "write": write,
+    }
+
+    async def body(run: RunContext) -> LeaderWorkerResult:
+        deps = LeaderWorkerDeps(
+            run=run,
+            scope=runtime.safety.resolve_dir(scope),
+            concurrency=concurrency or runtime.settings.ao_interview_concurrency,
+        )
+        state = LeaderWorkerState(goal, list(context_files), worker_profile, write)
+        return await GRAPH.run(state=state, deps=deps, inputs=PrepareWorkers())
+
+    return await record_run(
+        runtime,
+        "leader-worker",
+        inputs,
+        body,
+        expected_nodes=LEADER_WORKER_NODES,
+        progress=progress,
+        summarize=_summarize,
+        outcome=_outcome,
+    )
+
+
+def _outcome(result: LeaderWorkerResult) -> tuple[RunStatus, str]:
+    """The run's status follows the steps: partial or failed runs are recorded as such."""
+    if result.status == "succeeded":
+        return "succeeded", ""
+    failed = [step.step_id for step in result.steps if step.verdict != "accepted"]
+    return result.status, f"steps not accepted: {', '.join(failed)}"
+
+
+def _summarize(result: LeaderWorkerResult) -> Mapping[str, Any]:
+    """The stored run result: the whole result but warnings (the recorder adds those)."""
+    return result.model_dump(mode="json", exclude={"warnings"})

@@ -1,0 +1,281 @@
+"""The planning workflow: read context, let the leader draft steps, check them, propose who does each.
+
+The draft is checked deterministically (unique ids, known dependencies, no cycles). A broken
+draft goes back to the leader once with the problems listed; a second broken draft fails the run,
+so no caller ever gets a plan whose steps cannot be ordered. Assignments come from saved, judged
+worker profiles only (see `routing`), never from anything a model says.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+
+from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.models import DraftPlan, PlanStep, Risk, ValidationStrategy
+from agent_orchestrator.agents.prompts import LEADER_PLANNER
+from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
+from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.routing import Assignment, Candidate, propose
+from agent_orchestrator.workflows.workers import freshness
+
+MAX_CONTEXT_FILES = 20
+MAX_CONTEXT_FILE_BYTES = 64_000
+PLAN_ATTEMPTS = 2
+PLANNING_NODES = 4  # ReadContext, DraftSteps, CheckPlan, ProposeAssignments
+
+
+class PlanRejected(AOError):
+    """The leader's plan failed its deterministic checks on every attempt."""
+
+
+class ProposedPlan(BaseModel):
+    """A checked plan with the worker assignment proposal."""
+
+    summary: str
+    steps: list[PlanStep]
+    assignments: list[Assignment]
+    risks: list[Risk]
+    validation: ValidationStrategy
+
+
+class PlanResult(ProposedPlan):
+    """What `ao plan` returns: the plan plus its run record's id, warnings and model usage."""
+
+    run_id: str
+    status: Literal["succeeded"]
+    goal: str
+    context_files: list[str]
+    warnings: list[str]
+    usage: dict[str, int]
+
+
+@dataclass
+class PlanOutcome:
+    """The planning graph's output: the plan and the fenced context it was made from (workers reuse it)."""
+
+    plan: ProposedPlan
+    context: list[str]
+    context_files: list[str]
+
+
+@dataclass
+class PlanningState:
+    goal: str
+    context: list[str] = field(default_factory=list[str])
+    context_files: list[str] = field(default_factory=list[str])
+    attempts: int = 0
+
+
+@dataclass
+class PlanningDeps:
+    """The run being recorded, the worker candidates to route to, and the scope context must lie in."""
+
+    run: RunContext
+    candidates: list[Candidate]
+    scope: Path | None = None
+
+
+@dataclass
+class ReadContext(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
+    """Read the context files through the path policy and fence them as untrusted data."""
+
+    files: list[str] = field(default_factory=list[str])
+
+    async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> DraftSteps:
+        async with ctx.deps.run.node("ReadContext"):
+            for name in dict.fromkeys(self.files):
+                shown, block = read_context_file(ctx.deps.run.runtime, name, ctx.deps.scope)
+                ctx.state.context_files.append(shown)
+                ctx.state.context.append(block)
+        return DraftSteps()
+
+
+@dataclass
+class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
+    """Ask the leader for a plan (again with the problems found, on a retry)."""
+
+    problems: list[str] = field(default_factory=list[str])
+
+    async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> CheckPlan:
+        run = ctx.deps.run
+        async with run.node("DraftSteps"):
+            ctx.state.attempts += 1
+            agent = build_agent(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
+            prompt = planner_prompt(run.runtime, ctx.state.goal, ctx.state.context, self.problems)
+            result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS)
+            run.usage.add(result.usage)
+        return CheckPlan(result.output)
+
+
+@dataclass
+class CheckPlan(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
+    """Check the draft deterministically; send it back once, then refuse it."""
+
+    draft: DraftPlan
+
+    async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> DraftSteps | ProposeAssignments:
+        async with ctx.deps.run.node("CheckPlan"):
+            problems = plan_problems(self.draft)
+            if problems and ctx.state.attempts >= PLAN_ATTEMPTS:
+                raise PlanRejected(
+                    f"the leader's plan failed its checks {ctx.state.attempts} times: {'; '.join(problems)}"
+                )
+        if problems:
+            ctx.deps.run.warn(f"the leader's first plan was sent back: {'; '.join(problems)}")
+            return DraftSteps(problems)
+        return ProposeAssignments(self.draft)
+
+
+@dataclass
+class ProposeAssignments(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
+    """Route every step to a qualified worker or the leader, from the saved profiles."""
+
+    draft: DraftPlan
+
+    async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> End[PlanOutcome]:
+        async with ctx.deps.run.node("ProposeAssignments"):
+            assignments, warnings = propose(self.draft.steps, ctx.deps.candidates)
+            for warning in warnings:
+                ctx.deps.run.warn(warning)
+            plan = ProposedPlan(
+                summary=self.draft.summary,
+                steps=self.draft.steps,
+                assignments=assignments,
+                risks=self.draft.risks,
+                validation=self.draft.validation,
+            )
+        return End(PlanOutcome(plan, ctx.state.context, ctx.state.context_files))
+
+
+def _build_graph() -> Graph[PlanningState, PlanningDeps, ReadContext, PlanOutcome]:
+    builder = GraphBuilder(
+        name="planning",
+        state_type=PlanningState,
+        deps_type=PlanningDeps,
+        input_type=ReadContext,
+        output_type=PlanOutcome,
+    )
+    builder.add(
+        builder.edge_from(builder.start_node).to(ReadContext),
+        builder.node(ReadContext),
+        builder.node(DraftSteps),
+        builder.node(CheckPlan),
+        builder.node(ProposeAssignments),
+    )
+    return builder.build(validate_graph_structure=False)
+
+
+GRAPH = _build_graph()
+
+
+def read_context_file(runtime: Runtime, name: str, scope: Path | None) -> tuple[str, str]:
+    """One context file, path-checked (and inside `scope` when given): its relative path and fenced text."""
+    safety = runtime.safety
+    read = safety.read_file(name, max_bytes=MAX_CONTEXT_FILE_BYTES)
+    if scope is not None and not read.path.is_relative_to(scope):
+        shown_scope = safety.paths.relative(scope) or "."
+        raise PolicyViolation(f"context file {name!r} is outside the scope {shown_scope!r}", rule="path.scope")
+    shown = safety.paths.relative(read.path)
+    note = f"\n[truncated: first {MAX_CONTEXT_FILE_BYTES} of {read.size} bytes]" if read.truncated else ""
+    return shown, safety.as_model_data("file", read.text + note, source=shown)
+
+
+def planner_prompt(runtime: Runtime, goal: str, context: list[str], problems: list[str]) -> str:
+    """The leader's planning request: the goal, the fenced context, and what was wrong last time."""
+    parts = [f"Goal: {runtime.redact(goal)}"]
+    if context:
+        parts.append("Context files:\n" + "\n".join(context))
+    if problems:
+        listed = "\n".join(f"- {problem}" for problem in problems)
+        parts.append(
+            f"Your previous plan was refused by deterministic checks:\n{listed}\nReturn a corrected plan."
+        )
+    return "\n\n".join(parts)
+
+
+def plan_problems(draft: DraftPlan) -> list[str]:
+    """Why the steps cannot be run as given: duplicate ids, unknown or self dependencies, cycles."""
+    counts = Counter(step.id for step in draft.steps)
+    problems = [f"step id {step_id!r} is used {n} times" for step_id, n in counts.items() if n > 1]
+    for step in draft.steps:
+        for dependency in step.depends_on:
+            if dependency == step.id:
+                problems.append(f"step {step.id!r} depends on itself")
+            elif dependency not in counts:
+                problems.append(f"step {step.id!r} depends on unknown step {dependency!r}")
+    if not problems:
+        sorter = graphlib.TopologicalSorter({step.id: step.depends_on for step in draft.steps})
+        try:
+            sorter.prepare()
+        except graphlib.CycleError as exc:
+            cycle: list[str] = exc.args[1]
+            problems.append(f"dependencies form a cycle: {' -> '.join(cycle)}")
+    return problems
+
+
+def saved_candidates(runtime: Runtime) -> list[Candidate]:
+    """Every saved profile with why it is stale (the same freshness `ao worker list` shows)."""
+    return [
+        Candidate(profile, tuple(freshness(runtime, profile)))
+        for _, profile in sorted(runtime.profiles.load().items())
+    ]
+
+
+async def make_plan(
+    run: RunContext,
+    goal: str,
+    context_files: Sequence[str],
+    candidates: list[Candidate],
+    scope: Path | None = None,
+) -> PlanOutcome:
+    """Run the planning graph inside an existing run (the leader-worker workflow plans this way too)."""
+    return await GRAPH.run(
+        state=PlanningState(goal=goal),
+        deps=PlanningDeps(run=run, candidates=candidates, scope=scope),
+        inputs=ReadContext(list(context_files)),
+    )
+
+
+async def plan(
+    runtime: Runtime, goal: str, *, context_files: Sequence[str] = (), progress: ProgressCallback | None = None
+) -> PlanResult:
+    """Plan `goal`: steps, a worker assignment proposal, risks and a validation strategy, recorded as a run."""
+    if not goal.strip():
+        raise UsageError("give a goal to plan, e.g. --goal 'add input validation to the CLI'")
+    if len(context_files) > MAX_CONTEXT_FILES:
+        raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
+
+    async def body(run: RunContext) -> PlanResult:
+        outcome = await make_plan(run, goal, context_files, saved_candidates(runtime))
+        return PlanResult(
+            **outcome.plan.model_dump(),
+            run_id=run.run_id,
+            status="succeeded",
+            goal=runtime.redact(goal),
+            context_files=outcome.context_files,
+            warnings=list(run.warnings),
+            usage=run.usage.as_dict(),
+        )
+
+    return await record_run(
+        runtime,
+        "planning",
+        {"goal": goal, "context_files": list(context_files)},
+        body,
+        expected_nodes=PLANNING_NODES,
+        progress=progress,
+        summarize=lambda result: {
+            "summary": result.summary,
+            "steps": len(result.steps),
+            "assignments": {a.step_id: a.assignee for a in result.assignments},
+        },
+    )

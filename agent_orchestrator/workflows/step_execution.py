@@ -1,0 +1,372 @@
+"""Running plan steps: ask the assignee, validate its output deterministically, have the leader review it.
+
+Independent steps run in parallel (model calls capped per role); a dependent step waits for its
+dependencies and gets their accepted outputs as untrusted data. A step's failure (an endpoint
+down, output still invalid after retries, a timeout, a rejection) is its outcome, never an
+exception: the other steps go on. An output is accepted only after every deterministic check
+passed and, for a worker, the leader accepted it; the leader's own output is validated but not
+reviewed by itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+import anyio
+from pydantic import BaseModel
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import AgentRunError
+from pydantic_ai.usage import RunUsage
+
+from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
+from agent_orchestrator.agents.prompts import LEADER_REVIEWER, WORKER
+from agent_orchestrator.errors import AOError, NotFoundError
+from agent_orchestrator.interview.profile import TaskType, WorkerCapabilityProfile
+from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.providers import resolve_spec
+from agent_orchestrator.workflows.patching import apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.recorder import RunContext
+from agent_orchestrator.workflows.routing import Assignment
+
+MAX_ROUNDS = 3  # the first answer plus two revisions
+EXCERPT_CHARS = 2_000
+MAX_PATCHED_FILE_BYTES = 2_000_000
+StepVerdict = Literal["accepted", "rejected", "failed", "skipped"]
+
+
+class CheckOutcome(BaseModel):
+    """One deterministic check of a step's output; `passed` is None when the check could not run."""
+
+    name: str
+    passed: bool | None
+    detail: str = ""
+
+
+class StepOutcome(BaseModel):
+    """What happened to one step: who did it, the verdict, the rounds, the checks and the output."""
+
+    step_id: str
+    title: str
+    task_type: TaskType
+    assignee: str
+    verdict: StepVerdict
+    rounds: int
+    leader_reviewed: bool
+    validation: list[CheckOutcome]
+    output_summary: str = ""
+    content_excerpt: str = ""
+    output_artifact: str | None = None
+    has_patch: bool = False
+    feedback: str = ""
+    error: str | None = None
+    duration_ms: int = 0
+
+
+@dataclass(frozen=True)
+class StepJob:
+    """A step with its assignment and the profile of the worker doing it (None: the leader)."""
+
+    step: PlanStep
+    assignment: Assignment
+    worker: WorkerCapabilityProfile | None
+
+
+@dataclass
+class StepEnv:
+    """What every step shares: the run, the goal, the scope, the fenced context and the call caps."""
+
+    run: RunContext
+    goal: str
+    scope: Path
+    context: list[str]
+    concurrency: int
+    outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
+    _limits: dict[str, anyio.CapacityLimiter] = field(default_factory=dict[str, anyio.CapacityLimiter])
+    _doers: dict[str, Agent[None, StepResult]] = field(default_factory=dict[str, Agent[None, StepResult]])
+    _reviewer: Agent[None, StepReview] | None = None
+
+    def limiter(self, role: str) -> anyio.CapacityLimiter:
+        """One cap per role, so worker endpoints and the leader are each protected."""
+        if role not in self._limits:
+            self._limits[role] = anyio.CapacityLimiter(self.concurrency)
+        return self._limits[role]
+
+    def doer(self, job: StepJob) -> Agent[None, StepResult]:
+        """The agent that does the step: the worker at the endpoint its profile was made against, or the leader."""
+        key = job.assignment.assignee
+        if key not in self._doers:
+            runtime, worker = self.run.runtime, job.worker
+            if worker is None:
+                self._doers[key] = build_agent(runtime, "leader", StepResult, WORKER)
+            else:
+                spec = resolve_spec(worker.provider, worker.model, runtime.settings, "worker", worker.base_url)
+                self._doers[key] = build_agent(runtime, "worker", StepResult, WORKER, spec=spec)
+        return self._doers[key]
+
+    def reviewer(self) -> Agent[None, StepReview]:
+        if self._reviewer is None:
+            self._reviewer = build_agent(self.run.runtime, "leader", StepReview, LEADER_REVIEWER)
+        return self._reviewer
+
+
+async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
+    """Run every step, each as soon as its dependencies are done; outcomes come back in plan order."""
+    finished = {job.step.id: anyio.Event() for job in jobs}
+    outcomes: dict[str, StepOutcome] = {}
+
+    async def one(job: StepJob) -> None:
+        try:
+            for dependency in job.step.depends_on:
+                await finished[dependency].wait()
+            blocked = [d for d in job.step.depends_on if outcomes[d].verdict != "accepted"]
+            if blocked:
+                outcomes[job.step.id] = _skipped(job, blocked)
+                return
+            async with env.run.node(f"RunStep {job.step.id}"):
+                outcomes[job.step.id] = await run_step(env, job)
+        finally:
+            finished[job.step.id].set()
+
+    async with anyio.create_task_group() as group:
+        for job in jobs:
+            group.start_soon(one, job)
+    return [outcomes[job.step.id] for job in jobs]
+
+
+async def run_step(env: StepEnv, job: StepJob) -> StepOutcome:
+    """Ask, validate and review for up to `MAX_ROUNDS` rounds; the last reason decides a failure."""
+    started = time.perf_counter()
+    outcome = StepOutcome(
+        step_id=job.step.id,
+        title=job.step.title,
+        task_type=job.step.task_type,
+        assignee=job.assignment.assignee,
+        verdict="failed",
+        rounds=0,
+        leader_reviewed=False,
+        validation=[],
+    )
+    feedback: str | None = None
+    previous: StepResult | None = None
+    for round_number in range(1, MAX_ROUNDS + 1):
+        outcome.rounds = round_number
+        verdict, previous, feedback = await _round(env, job, outcome, previous, feedback)
+        if verdict is not None:
+            outcome.verdict = verdict
+            break
+    else:
+        outcome.error = f"no accepted output after {MAX_ROUNDS} rounds: {feedback}"
+    if outcome.verdict == "accepted" and previous is not None:
+        env.outputs[job.step.id] = previous
+    outcome.duration_ms = int((time.perf_counter() - started) * 1000)
+    return outcome
+
+
+async def _round(
+    env: StepEnv, job: StepJob, outcome: StepOutcome, previous: StepResult | None, feedback: str | None
+) -> tuple[StepVerdict | None, StepResult | None, str | None]:
+    """One round: (final verdict or None to go again, the output, the feedback for the next round)."""
+    try:
+        output = await _ask(env, job, step_prompt(env, job, previous, feedback))
+    except (AgentRunError, AOError, TimeoutError) as exc:
+        outcome.error = f"{_doer_name(job)} failed: {_reason(exc)}"
+        return "failed", previous, feedback
+    await _record_output(env, job, outcome, output)
+    outcome.validation = await validate_output(env.run.runtime.safety, output, env.scope)
+    failed = [check for check in outcome.validation if check.passed is False]
+    if failed:
+        detail = "; ".join(f"{check.name}: {check.detail}" for check in failed)
+        return None, output, f"deterministic validation failed: {detail}"
+    if job.worker is None:
+        return "accepted", output, None
+    try:
+        review = await _review(env, job, output, outcome)
+    except (AgentRunError, AOError, TimeoutError) as exc:
+        outcome.error = f"the leader's review failed: {_reason(exc)}"
+        return "failed", output, feedback
+    outcome.leader_reviewed = True
+    outcome.feedback = env.run.runtime.redact(review.feedback)
+    if review.verdict == "accept":
+        return "accepted", output, None
+    if review.verdict == "reject":
+        outcome.error = f"rejected by the leader: {outcome.feedback or 'no reason given'}"
+        return "rejected", output, None
+    return None, output, review.feedback or "the leader asked for a revision"
+
+
+async def _ask(env: StepEnv, job: StepJob, prompt: str) -> StepResult:
+    """One call to the step's doer, under its role's cap (and, for a worker, the per-call deadline)."""
+    agent = env.doer(job)
+    usage = RunUsage()
+    role = "leader" if job.worker is None else "worker"
+    try:
+        async with env.limiter(role):
+            with anyio.fail_after(env.run.runtime.settings.ao_worker_call_timeout if job.worker else None):
+                result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS, usage=usage)
+    finally:
+        env.run.usage.add(usage)
+    return result.output
+
+
+async def _review(env: StepEnv, job: StepJob, output: StepResult, outcome: StepOutcome) -> StepReview:
+    usage = RunUsage()
+    try:
+        async with env.limiter("leader"):
+            result = await env.reviewer().run(
+                review_prompt(env, job, output, outcome), usage_limits=DEFAULT_LIMITS, usage=usage
+            )
+    finally:
+        env.run.usage.add(usage)
+    return result.output
+
+
+async def _record_output(env: StepEnv, job: StepJob, outcome: StepOutcome, output: StepResult) -> None:
+    """Keep a redacted excerpt in the outcome and the whole output as an artifact (results stay small).
+
+    The store commits synchronously (an fsync), so the write runs in a thread, not on the event loop
+    the other steps share.
+    """
+    redact = env.run.runtime.redact
+    outcome.output_summary = redact(output.summary)[:EXCERPT_CHARS]
+    outcome.content_excerpt = redact(output.content)[:EXCERPT_CHARS]
+    outcome.has_patch = bool(output.patch and output.patch.strip())
+    name = f"step {job.step.id} round {outcome.rounds} output"
+    store = partial(env.run.artifact, name, output.model_dump_json(indent=2), "application/json")
+    outcome.output_artifact = (await anyio.to_thread.run_sync(store)).artifact_id
+
+
+async def validate_output(safety: SafetyPolicy, output: StepResult, scope: Path) -> list[CheckOutcome]:
+    """The schema (pydantic enforced it), then for a patch: parse, paths, exact apply, `git apply --check`."""
+    checks = [CheckOutcome(name="schema", passed=True, detail="the output matches StepResult")]
+    if output.patch and output.patch.strip():
+        checks += await check_patch(safety, output.patch, scope)
+    return checks
+
+
+async def check_patch(safety: SafetyPolicy, patch: str, scope: Path) -> list[CheckOutcome]:
+    """Check a patch against the workspace without touching it: each check stops the ones after it."""
+    try:
+        files = read_patch(patch)
+    except AOError as exc:
+        return [CheckOutcome(name="patch.parse", passed=False, detail=str(exc))]
+    paths = [file.change.path for file in files]
+    checks = [CheckOutcome(name="patch.parse", passed=True, detail=f"changes {', '.join(paths)}")]
+    try:
+        current = read_current(safety, paths, scope)
+    except AOError as exc:
+        return [*checks, CheckOutcome(name="patch.paths", passed=False, detail=str(exc))]
+    checks.append(CheckOutcome(name="patch.paths", passed=True, detail="every path is allowed and in scope"))
+    try:
+        apply_patch(files, current)
+    except AOError as exc:
+        return [*checks, CheckOutcome(name="patch.apply", passed=False, detail=str(exc))]
+    checks.append(CheckOutcome(name="patch.apply", passed=True, detail="every hunk matches the current files"))
+    try:
+        git = await git_apply_check(patch, current, redact=safety.redact)
+    except AOError as exc:
+        return [*checks, CheckOutcome(name="git apply --check", passed=False, detail=str(exc))]
+    # "skipped" (git missing, or the temp dir inside a repository) is recorded, not held against the
+    # output: the exact application above already proved every hunk applies.
+    passed = {"passed": True, "failed": False}.get(git.status)
+    return [*checks, CheckOutcome(name="git apply --check", passed=passed, detail=git.detail)]
+
+
+def read_current(safety: SafetyPolicy, paths: Sequence[str], scope: Path) -> dict[str, str | None]:
+    """The current text of each path (None: absent); a refused path, one outside `scope` or too large raises."""
+    current: dict[str, str | None] = {}
+    for path in paths:
+        resolved = safety.paths.resolve_write(path)
+        if not resolved.is_relative_to(scope):
+            raise AOError(f"{path!r} is outside the scope {safety.paths.relative(scope) or '.'!r}")
+        try:
+            read = safety.read_file(path, max_bytes=MAX_PATCHED_FILE_BYTES)
+        except NotFoundError:
+            current[path] = None
+            continue
+        if read.truncated:
+            raise AOError(f"{path!r} is over {MAX_PATCHED_FILE_BYTES:,} bytes; patches to it are not checked")
+        current[path] = read.text
+    return current
+
+
+def step_prompt(env: StepEnv, job: StepJob, previous: StepResult | None, feedback: str | None) -> str:
+    """The step, the goal, the context and dependency outputs as data, and on a revision what to fix."""
+    safety, step = env.run.runtime.safety, job.step
+    parts = [
+        f"Step {step.id}: {step.title}\nTask type: {step.task_type}\nDone when: {step.done_when}",
+        f"Goal of the whole plan: {env.run.runtime.redact(env.goal)}",
+        f"Scope: {safety.paths.relative(env.scope) or '.'} (patch paths are relative to the workspace root)",
+    ]
+    if env.context:
+        parts.append("Context files:\n" + "\n".join(env.context))
+    for dependency in step.depends_on:
+        output = env.outputs[dependency]
+        parts.append(safety.as_model_data("output of step", _render(output), source=dependency))
+    if previous is not None and feedback is not None:
+        parts.append("Your previous output:\n" + safety.as_model_data("previous output", _render(previous)))
+        parts.append("Fix it as this feedback says:\n" + safety.as_model_data("feedback", feedback))
+    return "\n\n".join(parts)
+
+
+def review_prompt(env: StepEnv, job: StepJob, output: StepResult, outcome: StepOutcome) -> str:
+    """The step, our deterministic checks, and the worker's output as data."""
+    safety, step = env.run.runtime.safety, job.step
+    checks = "\n".join(f"- {c.name}: {_shown(c.passed)}" for c in outcome.validation)
+    details = "\n".join(f"{c.name}: {c.detail}" for c in outcome.validation)
+    return "\n\n".join(
+        [
+            f"Step {step.id}: {step.title}\nTask type: {step.task_type}\nDone when: {step.done_when}",
+            f"Worker: {job.assignment.assignee} ({job.assignment.reason})",
+            f"Round {outcome.rounds} of {MAX_ROUNDS}. Deterministic validation:\n{checks}",
+            safety.as_model_data("validation details", details),
+            "Worker output:\n" + safety.as_model_data("worker output", _render(output), source=step.id),
+        ]
+    )
+
+
+def _render(output: StepResult) -> str:
+    patch = f"\n\nPatch:\n{output.patch}" if output.patch else ""
+    return f"Summary: {output.summary}\n\nContent:\n{output.content}{patch}"
+
+
+def _shown(passed: bool | None) -> str:
+    return "passed" if passed else "failed" if passed is False else "could not run"
+
+
+def _doer_name(job: StepJob) -> str:
+    return "the leader" if job.worker is None else f"worker {job.assignment.assignee!r}"
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a model call failed, in words: invalid output, a dead endpoint, a budget, a deadline."""
+    if isinstance(exc, TimeoutError):
+        return "the call timed out"
+    from pydantic_ai.exceptions import ModelAPIError, UnexpectedModelBehavior, UsageLimitExceeded
+
+    if isinstance(exc, UnexpectedModelBehavior):
+        return f"invalid output after its retries ({exc})"
+    if isinstance(exc, ModelAPIError):
+        return f"the endpoint failed ({type(exc).__name__}: {exc})"
+    if isinstance(exc, UsageLimitExceeded):
+        return f"budget exceeded ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _skipped(job: StepJob, blocked: list[str]) -> StepOutcome:
+    return StepOutcome(
+        step_id=job.step.id,
+        title=job.step.title,
+        task_type=job.step.task_type,
+        assignee=job.assignment.assignee,
+        verdict="skipped",
+        rounds=0,
+        leader_reviewed=False,
+        validation=[],
+        error=f"not run: its dependencies {', '.join(map(repr, blocked))} were not accepted",
+    )

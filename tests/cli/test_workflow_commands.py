@@ -1,0 +1,110 @@
+"""`ao plan`, `ao run leader-worker-basic`, `ao review`, `ao runs`, `ao workflows` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from workflows.scripted_agents import Script, step_plan
+
+from agent_orchestrator import runtime as runtime_module
+from agent_orchestrator.cli import main
+
+TWO_STEPS = step_plan(("s1", "summarization", []), ("s2", "code_explanation", ["s1"]))
+
+
+@pytest.fixture
+def script(monkeypatch: pytest.MonkeyPatch) -> Script:
+    script = Script([TWO_STEPS])
+    monkeypatch.setattr(runtime_module, "build_model", script.factory())
+    monkeypatch.setenv("LEADER_MODEL_PROVIDER", "openai-compatible")
+    monkeypatch.setenv("LEADER_MODEL_NAME", "leader")
+    monkeypatch.setenv("LEADER_MODEL_BASE_URL", "http://scripted.test/v1")
+    return script
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def test_plan_prints_steps_and_assignments(script: Script, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plan", "--goal", "document the module")
+    assert code == 0
+    assert "s1   [summarization]" in out and "-> leader" in out
+
+
+def test_plan_json_is_recorded_as_a_run(script: Script, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plan", "--goal", "document the module", "--json")
+    document = json.loads(out)
+    assert code == 0 and [s["id"] for s in document["steps"]] == ["s1", "s2"]
+    code, out, _ = run(capsys, "runs", "show", document["run_id"], "--json")
+    record = json.loads(out)
+    assert record["workflow"] == "planning" and record["status"] == "succeeded" and record["nodes"]
+    code, out, _ = run(capsys, "runs", "list")
+    assert document["run_id"] in out
+
+
+def test_leader_worker_runs_every_step(script: Script, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "run", "leader-worker-basic", "--goal", "document the module", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["status"] == "succeeded"
+    assert [s["verdict"] for s in document["steps"]] == ["accepted", "accepted"]
+
+
+def test_context_file_outside_the_workspace_is_refused(script: Script, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "plan", "--goal", "x", "--context-file", "/etc/passwd")
+    assert code == 1 and "refused" in err and "Traceback" not in err
+
+
+def reviewer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    draft = {
+        "impact_summary": "adds notes",
+        "risks": [
+            {"file": "notes.md", "line": 1, "severity": "low", "message": "say who the notes are for"},
+            {"file": "elsewhere.py", "line": 9, "severity": "high", "message": "cites a line not in the diff"},
+        ],
+    }
+    return ModelResponse(parts=[ToolCallPart(tool_name=info.output_tools[0].name, args=draft)])
+
+
+def test_review_of_a_range(
+    script: Script, capsys: pytest.CaptureFixture[str], isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_module, "build_model", lambda spec, settings, role: FunctionModel(reviewer))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(isolated_env),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    for command in (["git", "init", "-q", "-b", "main"], ["git", "commit", "-q", "--allow-empty", "-m", "a"]):
+        subprocess.run(command, cwd=isolated_env, env=env, check=True)
+    (isolated_env / "notes.md").write_text("hello\n")
+    subprocess.run(["git", "add", "-A"], cwd=isolated_env, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "b"], cwd=isolated_env, env=env, check=True)
+    code, out, _ = run(capsys, "review", "--diff", "HEAD~1..HEAD", "--json")
+    document = json.loads(out)
+    assert code == 0, document
+    assert document["analysis"]["file_count"] == 1
+    assert [r["file"] for r in document["risks"]] == ["notes.md"] and document["dropped_findings"] == 1
+
+
+def test_review_needs_exactly_one_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "review", "--diff", "a..b", "--file", "x.py")
+    assert code == 2 and "not allowed with" in err
+
+
+def test_workflows_lists_every_graph(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "workflows", "--json")
+    names = [w["name"] for w in json.loads(out)["workflows"]]
+    assert code == 0 and {"worker-interview", "planning", "leader-worker-basic", "review"} <= set(names)
