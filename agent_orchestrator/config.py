@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     ao_audit_retention_days: float = Field(default=30.0, gt=0, le=3650)
     ao_audit_max_rows: int = Field(default=50_000, ge=100, le=10_000_000)
     ao_interview_concurrency: int = Field(default=4, ge=1, le=64)
+    ao_worker_concurrency: int = Field(default=8, ge=1, le=64)
     ao_worker_call_timeout: float = Field(default=120.0, gt=0, le=3600)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
 

@@ -13,8 +13,6 @@ are the result and nothing is written.
 
 from __future__ import annotations
 
-import ast
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,13 +23,20 @@ from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
 from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
 from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.agents.prompts import FIXER
-from agent_orchestrator.errors import AOError, NotFoundError, PolicyViolation
+from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.writes import unified_diff
-from agent_orchestrator.repo.context import MAX_TOTAL_BYTES, FileContext, SkippedFile, gather_context
+from agent_orchestrator.repo.context import FileContext, SkippedFile
 from agent_orchestrator.repo.logs import ParsedError, parse_log
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir
+from agent_orchestrator.workflows.fix_apply import (
+    backup_originals,
+    changed_since_check,
+    current_text,
+    restore_originals,
+    write_patched,
+)
+from agent_orchestrator.workflows.fix_context import fix_prompt, gather_fix_context
 from agent_orchestrator.workflows.patching import FilePatch, PatchedFile, apply_patch, git_apply_check, read_patch
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
@@ -50,10 +55,6 @@ FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
 CheckName = Literal["parse", "paths", "strict_apply", "git_apply_check"]
 CheckStatus = Literal["passed", "failed", "skipped"]
 MAX_LOG_BYTES = 2_000_000
-MAX_PATCH_FILE_BYTES = 2_000_000
-MAX_CONTEXT_FILES = 20
-LOG_TAIL_CHARS = 20_000
-MAX_PROMPT_ERRORS = 50
 VALIDATION_TIMEOUT_S = 300.0
 
 
@@ -100,7 +101,7 @@ class FixResult(BaseModel):
     restored: bool
     backup_dir: str | None
     warnings: list[str]
-    usage: dict[str, int]
+    usage: dict[str, int | float | None]
 
 
 @dataclass
@@ -165,16 +166,9 @@ class GatherContext(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> ProposeFix:
         state, deps = ctx.state, ctx.deps
-        safety = deps.runtime.safety
         async with deps.run.node("GatherContext"):
-            named = gather_context(safety, deps.scope_dir, _named_files(ctx)[:MAX_CONTEXT_FILES])
-            room = MAX_CONTEXT_FILES - len(named.files)
-            used = sum(len(file.text.encode()) for file in named.files)
-            imports = _local_imports(ctx, named.files)[:room] if used < MAX_TOTAL_BYTES else []
-            budget = max(MAX_TOTAL_BYTES - used, 1)
-            imported = gather_context(safety, deps.scope_dir, imports, max_total_bytes=budget)
-            state.context = named.files + imported.files
-            state.skipped = named.skipped + imported.skipped
+            found = gather_fix_context(deps.runtime.safety, deps.scope_dir, state.errors)
+            state.context, state.skipped = found.files, found.skipped
         return ProposeFix()
 
 
@@ -183,12 +177,21 @@ class ProposeFix(BaseNode[FixState, FixDeps, FixResult]):
     """Ask the fixer for the root cause, fix steps, a patch and validation commands (all validated)."""
 
     async def run(self, ctx: Ctx) -> CheckPatch:
-        deps = ctx.deps
+        state, deps = ctx.state, ctx.deps
         async with deps.run.node("ProposeFix"):
+            prompt = fix_prompt(
+                deps.runtime.safety,
+                deps.scope_dir,
+                error_log=state.error_log,
+                errors=state.errors,
+                log_text=state.log_text,
+                context=state.context,
+                skipped=state.skipped,
+            )
             agent = build_agent(deps.runtime, "leader", FixDraft, FIXER)
-            result = await agent.run(_prompt(ctx), usage_limits=DEFAULT_LIMITS)
-            deps.run.usage.add(result.usage)
-            ctx.state.draft = result.output
+            result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS)
+            deps.run.usage.add_run(result)
+            state.draft = result.output
         return CheckPatch()
 
 
@@ -242,18 +245,15 @@ class ApplyFix(BaseNode[FixState, FixDeps, FixResult]):
         state, deps = ctx.state, ctx.deps
         safety = deps.runtime.safety
         async with deps.run.node("ApplyFix"):
-            changed = [p.path for p in state.patched if _current_text(ctx, p.path) != p.before]
+            changed = changed_since_check(safety, state.patched)
             if changed:
                 return _end(
                     ctx, "failed", f"{', '.join(changed)} changed since the patch was checked; nothing written"
                 )
-            state.backup_dir = _backup(ctx)
-            for patched in state.patched:
-                try:
-                    written = safety.write(patched.path, patched.after, requested=True).written
-                except (AOError, OSError) as exc:
-                    return RestoreOnFailure(f"writing {patched.path!r} failed: {exc}")
-                state.files[patched.path].written = written
+            state.backup_dir = backup_originals(deps.runtime, deps.run, state.patched)
+            failure = write_patched(safety, state.patched, state.files)
+            if failure is not None:
+                return RestoreOnFailure(failure)
             state.applied = True
         return ValidateFix()
 
@@ -279,7 +279,7 @@ class RestoreOnFailure(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> End[FixResult]:
         async with ctx.deps.run.node("RestoreOnFailure"):
-            problems = _restore(ctx)
+            problems = restore_originals(ctx.deps.runtime.safety, ctx.state.patched, ctx.state.files)
         if problems:
             kept = f"; the originals are in {ctx.state.backup_dir!r}" if ctx.state.backup_dir else ""
             return _end(ctx, "failed", f"{self.reason}; could not restore {'; '.join(problems)}{kept}")
@@ -327,9 +327,9 @@ async def fix_error(
             result: FixResult = await GRAPH.run(state=state, deps=deps, inputs=ParseErrors())
         except BaseException:
             # Interrupted (cancelled, crashed) between writing and a verdict: put the originals back.
-            # `_restore` is synchronous, so a cancellation cannot stop it half-way.
+            # `restore_originals` is synchronous, so a cancellation cannot stop it half-way.
             if any(changed.written for changed in state.files.values()):
-                state.restored = not _restore(Ctx(state=state, deps=deps))
+                state.restored = not restore_originals(runtime.safety, state.patched, state.files)
             raise
         run.artifact("fix-result.json", result.model_dump_json(indent=2), "application/json")
         if result.status in ("failed", "restored") and state.refusal_rule is not None:
@@ -418,89 +418,6 @@ def _result(state: FixState, status: FixStatus, reason: str, *, run_id: str) -> 
     )
 
 
-def _named_files(ctx: Ctx) -> list[str]:
-    """Workspace-relative paths of the files the errors name, found from the root or from the scope."""
-    names: dict[str, None] = {}
-    for error in ctx.state.errors:
-        if error.file:
-            names[_locate(ctx, error.file)] = None
-    return list(names)
-
-
-def _locate(ctx: Ctx, name: str) -> str:
-    """`name` as the workspace-relative path of an existing file; tools print paths from the scope or the root."""
-    paths = ctx.deps.runtime.safety.paths
-    for candidate in (str(ctx.deps.scope_dir / name), name):
-        try:
-            resolved = paths.resolve_read(candidate)
-        except (PolicyViolation, ValueError):
-            continue
-        if resolved.is_file():
-            return paths.relative(resolved)
-    return name  # gather_context reports it as missing or refused
-
-
-def _local_imports(ctx: Ctx, files: list[FileContext]) -> list[str]:
-    """Python modules the named files import that exist beside them or at the scope's top."""
-    found: dict[str, None] = {}
-    known = {file.path for file in files}
-    root = ctx.deps.runtime.safety.root
-    for file in files:
-        if not file.path.endswith(".py"):
-            continue
-        for module in _imported_modules(file.text):
-            relative = module.replace(".", "/")
-            for base in ((root / file.path).parent, ctx.deps.scope_dir):
-                for candidate in (base / f"{relative}.py", base / relative / "__init__.py"):
-                    if candidate.is_file() and candidate.is_relative_to(ctx.deps.scope_dir):
-                        found.setdefault(candidate.relative_to(root).as_posix(), None)
-    return [path for path in found if path not in known]
-
-
-def _imported_modules(source: str) -> set[str]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
-        return set()
-    modules: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            modules.update([node.module] if node.module else [alias.name for alias in node.names])
-    return modules
-
-
-def _prompt(ctx: Ctx) -> str:
-    """The fixer's prompt: the task and its limits, then the errors, the log's tail and the files as data."""
-    state, deps = ctx.state, ctx.deps
-    safety = deps.runtime.safety
-    scope = safety.paths.relative(deps.scope_dir) or "."
-    errors = "\n".join(_error_line(error) for error in state.errors[:MAX_PROMPT_ERRORS])
-    task = (
-        f"Fix the errors reported in the log {state.error_log!r}. The patch may change only files inside "
-        f"the scope {scope!r}; its paths are relative to the workspace root, with a/ and b/ prefixes, and "
-        "its context lines must match the files shown exactly. Validation commands run in the scope "
-        f"directory; only these allowlisted forms run: {', '.join(safety.commands.allowed)}."
-    )
-    blocks = [
-        safety.as_model_data("parsed errors", errors, source=state.error_log),
-        safety.as_model_data("error log tail", state.log_text[-LOG_TAIL_CHARS:], source=state.error_log),
-    ]
-    for file in state.context:
-        label = f"{file.path} (truncated)" if file.truncated else file.path
-        blocks.append(safety.as_model_data("file", file.text, source=label))
-    if state.skipped:
-        task += " Not shown: " + "; ".join(f"{s.path} ({s.reason})" for s in state.skipped[:10]) + "."
-    return "\n\n".join([task, *blocks])
-
-
-def _error_line(error: ParsedError) -> str:
-    where = ":".join(str(part) for part in (error.file, error.line, error.column) if part is not None)
-    code = f" [{error.code}]" if error.code else ""
-    return f"{where or '(no location)'}: {error.severity}{code}: {error.message}"
-
-
 async def _check_patch(ctx: Ctx) -> str | None:
     """Run the checks in order, recording each; the first failure's reason, or None when all pass."""
     state = ctx.state
@@ -527,7 +444,7 @@ def _strict_apply(ctx: Ctx, patches: list[FilePatch], paths: list[str]) -> dict[
     """Apply the patch in memory to the current files; their texts, or None (with the check failed)."""
     state = ctx.state
     try:
-        current = {path: _current_text(ctx, path) for path in paths}
+        current = {path: current_text(ctx.deps.runtime.safety, path) for path in paths}
         state.patched = apply_patch(patches, current)
     except PolicyViolation as exc:
         state.refusal_rule = exc.rule
@@ -558,21 +475,6 @@ def _check_target(ctx: Ctx, path: str) -> str:
         safety.audit.record("write", path, "refused", str(exc), rule=exc.rule)
         raise
     return safety.paths.relative(resolved)
-
-
-def _current_text(ctx: Ctx, path: str) -> str | None:
-    """A file's whole text now (None when absent); too large or not valid UTF-8 is refused, never rewritten."""
-    try:
-        read = ctx.deps.runtime.safety.read_file(path, max_bytes=MAX_PATCH_FILE_BYTES)
-    except NotFoundError:
-        return None
-    if read.truncated:
-        raise PolicyViolation(
-            f"{path!r} is over {MAX_PATCH_FILE_BYTES:,} bytes; not patched", rule="fix.too_large"
-        )
-    if "\ufffd" in read.text:  # decoding replaced bytes: writing it back would not be byte-identical
-        raise PolicyViolation(f"{path!r} is not valid UTF-8 text; not patched", rule="fix.not_utf8")
-    return read.text
 
 
 async def _git_check(ctx: Ctx, patch: str, current: dict[str, str | None]) -> str | None:
@@ -619,47 +521,3 @@ async def _validate(ctx: Ctx) -> ValidationReport:
 def _failed_commands(report: ValidationReport) -> str:
     failed = [f"{r.command!r} {r.status}" for r in report.results if r.status != "passed"]
     return ", ".join(failed) or "failed"
-
-
-def _backup(ctx: Ctx) -> str:
-    """Copy the originals under the state dir first, so even a crash mid-apply loses nothing.
-
-    A file holding a secret-shaped value stays in memory only: secrets are never stored.
-    """
-    runtime = ctx.deps.runtime
-    ensure_state_dir(runtime.settings.ao_state_dir)
-    backup = runtime.settings.ao_state_dir / "fix-backups" / ctx.deps.run.run_id
-    existed = {p.path: p.before is not None for p in ctx.state.patched}
-    for patched in ctx.state.patched:
-        if patched.before is not None and runtime.redact(patched.before) != patched.before:
-            ctx.deps.run.warn(f"{patched.path!r} holds a secret-shaped value: its backup is kept in memory only")
-        elif patched.before is not None:
-            atomic_write_text(backup / "files" / patched.path, patched.before)
-    atomic_write_text(backup / "manifest.json", json.dumps({"existed": existed}, indent=2))
-    return str(backup)
-
-
-def _restore(ctx: Ctx) -> list[str]:
-    """Put back every original the patch replaced; the problems, empty when every file is its original again.
-
-    A file that is neither the original nor what the patch wrote was changed by someone else
-    meanwhile: it is left alone and reported, so that change is not lost either.
-    """
-    safety = ctx.deps.runtime.safety
-    problems: list[str] = []
-    for patched in reversed(ctx.state.patched):
-        try:
-            current = _current_text(ctx, patched.path)
-            if current not in (patched.before, patched.after):
-                problems.append(f"{patched.path!r} changed during the run; left as it is")
-                continue
-            if current != patched.before:
-                safety.write(patched.path, patched.before, requested=True)
-            if _current_text(ctx, patched.path) != patched.before:
-                problems.append(f"{patched.path!r} still differs from the original")
-                continue
-        except (AOError, OSError) as exc:
-            problems.append(f"{patched.path!r}: {exc}")
-            continue
-        ctx.state.files[patched.path].restored = ctx.state.files[patched.path].written
-    return problems

@@ -70,7 +70,7 @@ class LeaderWorkerResult(BaseModel):
     steps: list[StepOutcome]
     patches: list[PatchOutcome]
     warnings: list[str]
-    usage: dict[str, int]
+    usage: dict[str, int | float | None]
     timings_ms: dict[str, int]
 
 
@@ -359,7 +359,7 @@ async def leader_worker(
         deps = LeaderWorkerDeps(
             run=run,
             scope=runtime.safety.resolve_dir(scope),
-            concurrency=concurrency or runtime.settings.ao_interview_concurrency,
+            concurrency=concurrency or runtime.settings.ao_worker_concurrency,
         )
         state = LeaderWorkerState(goal, list(context_files), worker_profile, write)
         return await GRAPH.run(state=state, deps=deps, inputs=PrepareWorkers())

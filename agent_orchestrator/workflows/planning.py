@@ -55,7 +55,7 @@ class PlanResult(ProposedPlan):
     goal: str
     context_files: list[str]
     warnings: list[str]
-    usage: dict[str, int]
+    usage: dict[str, int | float | None]
 
 
 @dataclass
@@ -112,7 +112,7 @@ class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
             agent = build_agent(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
             prompt = planner_prompt(run.runtime, ctx.state.goal, ctx.state.context, self.problems)
             result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS)
-            run.usage.add(result.usage)
+            run.usage.add_run(result)
         return CheckPlan(result.output)
 
 

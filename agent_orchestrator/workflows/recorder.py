@@ -25,11 +25,13 @@ T = TypeVar("T")
 
 @dataclass
 class Usage:
-    """Model usage summed over a run."""
+    """Model usage and cost summed over a run; cost only counts responses genai-prices can price."""
 
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced_responses: int = 0
 
     def add(self, usage: Any) -> None:
         """Add a pydantic-ai `RunUsage` (read by attribute so any usage-like object works)."""
@@ -37,8 +39,32 @@ class Usage:
         self.input_tokens += int(getattr(usage, "input_tokens", 0) or 0)
         self.output_tokens += int(getattr(usage, "output_tokens", 0) or 0)
 
-    def as_dict(self) -> dict[str, int]:
-        return {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+    def add_run(self, result: Any) -> None:
+        """Add an agent run's usage and the price of each of its responses."""
+        self.add(result.usage)
+        self.price(result)
+
+    def price(self, result: Any) -> None:
+        """Add the price of each response of an agent run (usage counted elsewhere)."""
+        from pydantic_ai.messages import ModelResponse
+
+        for message in result.new_messages():
+            if not isinstance(message, ModelResponse):
+                continue
+            try:
+                self.cost_usd += float(message.cost().total_price)
+            except Exception:  # unknown model or provider (local, scripted, self-hosted): no price exists
+                self.unpriced_responses += 1
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        priced = self.requests > self.unpriced_responses
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6) if priced else None,
+            "unpriced_responses": self.unpriced_responses,
+        }
 
 
 @dataclass
@@ -125,8 +151,9 @@ async def record_run(
         if isinstance(exc, AOError | anyio.get_cancelled_exc_class()):
             raise
         raise WorkflowFailed(run_id, reason) from exc
+    status, reason = outcome(result)
     runtime.runs.finish(
-        run_id, "succeeded", "", {**summarize(result), "warnings": context.warnings}, context.usage.as_dict()
+        run_id, status, reason, {**summarize(result), "warnings": context.warnings}, context.usage.as_dict()
     )
     return result
 

@@ -71,7 +71,7 @@ class ReviewResult(BaseModel):
     parts_reviewed: int = 0
     diff_artifact: ArtifactRef | None = Field(default=None, description="the whole diff, stored when it is large")
     warnings: list[str] = []
-    usage: dict[str, int] = {}
+    usage: dict[str, int | float | None] = {}
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ async def review_in_parallel(
                 failures.append((part, exc))
                 scope.cancel()
                 return
-        run.usage.add(result.usage)
+        run.usage.add_run(result)
         drafts[part.index] = result.output
 
     async with anyio.create_task_group() as group:

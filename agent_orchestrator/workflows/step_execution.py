@@ -211,6 +211,7 @@ async def _ask(env: StepEnv, job: StepJob, prompt: str) -> StepResult:
                 result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS, usage=usage)
     finally:
         env.run.usage.add(usage)
+    env.run.usage.price(result)
     return result.output
 
 
@@ -223,6 +224,7 @@ async def _review(env: StepEnv, job: StepJob, output: StepResult, outcome: StepO
             )
     finally:
         env.run.usage.add(usage)
+    env.run.usage.price(result)
     return result.output
 
 

@@ -295,3 +295,16 @@ def test_the_graph_renders_its_nodes_and_edges() -> None:
     for edge in ("PrepareWorkers --> PlanSteps", "PlanSteps --> RunSteps", "RunSteps --> ApplyPatches"):
         assert edge in diagram
     assert "ApplyPatches --> [*]" in diagram
+
+
+async def test_a_partial_run_is_recorded_as_partial(settings: Settings) -> None:
+    """The run record's status follows the steps, not merely that the workflow returned."""
+
+    def step(step_id: str, n: int, prompt: str) -> dict[str, Any]:
+        return endpoint_down(step_id, n, prompt) if step_id == "s2" else {"summary": "ok", "content": "x"}
+
+    script = Script([THREE_INDEPENDENT], step=step)
+    runtime = runtime_with(settings, script, active())
+    result = await leader_worker(runtime, "summarise")
+    record = runtime.runs.get(result.run_id)
+    assert result.status == "partial" and record.status == "partial" and "s2" in record.reason

@@ -1,0 +1,130 @@
+"""What the fixer is shown: the files the errors name, the local modules they import, and its prompt.
+
+Tools print paths from where they ran, so a named file is looked for from the scope first, then
+from the workspace root. Python files bring the local modules they import (found with `ast`,
+never by running anything) while room is left. Everything reaches the fixer as fenced data.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent_orchestrator.errors import PolicyViolation
+from agent_orchestrator.policies.paths import PathPolicy
+from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.repo.context import MAX_TOTAL_BYTES, FileContext, SkippedFile, gather_context
+from agent_orchestrator.repo.logs import ParsedError
+
+MAX_CONTEXT_FILES = 20
+LOG_TAIL_CHARS = 20_000
+MAX_PROMPT_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class FixContext:
+    """The files the fixer is shown, and the ones it is not with the reason."""
+
+    files: list[FileContext]
+    skipped: list[SkippedFile]
+
+
+def gather_fix_context(safety: SafetyPolicy, scope_dir: Path, errors: list[ParsedError]) -> FixContext:
+    """Read the files the errors name, then the local Python modules they import, only inside the scope."""
+    named = gather_context(safety, scope_dir, _named_files(safety.paths, scope_dir, errors)[:MAX_CONTEXT_FILES])
+    room = MAX_CONTEXT_FILES - len(named.files)
+    used = sum(len(file.text.encode()) for file in named.files)
+    imports = _local_imports(safety.root, scope_dir, named.files)[:room] if used < MAX_TOTAL_BYTES else []
+    budget = max(MAX_TOTAL_BYTES - used, 1)
+    imported = gather_context(safety, scope_dir, imports, max_total_bytes=budget)
+    return FixContext(files=named.files + imported.files, skipped=named.skipped + imported.skipped)
+
+
+def fix_prompt(
+    safety: SafetyPolicy,
+    scope_dir: Path,
+    *,
+    error_log: str,
+    errors: list[ParsedError],
+    log_text: str,
+    context: list[FileContext],
+    skipped: list[SkippedFile],
+) -> str:
+    """The fixer's prompt: the task and its limits, then the errors, the log's tail and the files as data."""
+    scope = safety.paths.relative(scope_dir) or "."
+    error_lines = "\n".join(_error_line(error) for error in errors[:MAX_PROMPT_ERRORS])
+    task = (
+        f"Fix the errors reported in the log {error_log!r}. The patch may change only files inside "
+        f"the scope {scope!r}; its paths are relative to the workspace root, with a/ and b/ prefixes, and "
+        "its context lines must match the files shown exactly. Validation commands run in the scope "
+        f"directory; only these allowlisted forms run: {', '.join(safety.commands.allowed)}."
+    )
+    blocks = [
+        safety.as_model_data("parsed errors", error_lines, source=error_log),
+        safety.as_model_data("error log tail", log_text[-LOG_TAIL_CHARS:], source=error_log),
+    ]
+    for file in context:
+        label = f"{file.path} (truncated)" if file.truncated else file.path
+        blocks.append(safety.as_model_data("file", file.text, source=label))
+    if skipped:
+        task += " Not shown: " + "; ".join(f"{s.path} ({s.reason})" for s in skipped[:10]) + "."
+    return "\n\n".join([task, *blocks])
+
+
+def _error_line(error: ParsedError) -> str:
+    where = ":".join(str(part) for part in (error.file, error.line, error.column) if part is not None)
+    code = f" [{error.code}]" if error.code else ""
+    return f"{where or '(no location)'}: {error.severity}{code}: {error.message}"
+
+
+def _named_files(paths: PathPolicy, scope_dir: Path, errors: list[ParsedError]) -> list[str]:
+    """Workspace-relative paths of the files the errors name, found from the root or from the scope."""
+    names: dict[str, None] = {}
+    for error in errors:
+        if error.file:
+            names[_locate(paths, scope_dir, error.file)] = None
+    return list(names)
+
+
+def _locate(paths: PathPolicy, scope_dir: Path, name: str) -> str:
+    """`name` as the workspace-relative path of an existing file; tools print paths from the scope or the root."""
+    for candidate in (str(scope_dir / name), name):
+        try:
+            resolved = paths.resolve_read(candidate)
+        except (PolicyViolation, ValueError):
+            continue
+        if resolved.is_file():
+            return paths.relative(resolved)
+    return name  # gather_context reports it as missing or refused
+
+
+def _local_imports(root: Path, scope_dir: Path, files: list[FileContext]) -> list[str]:
+    """Python modules the named files import that exist beside them or at the scope's top."""
+    found: dict[str, None] = {}
+    known = {file.path for file in files}
+    for file in files:
+        if not file.path.endswith(".py"):
+            continue
+        for module in _imported_modules(file.text):
+            relative = module.replace(".", "/")
+            for base in ((root / file.path).parent, scope_dir):
+                for candidate in (base / f"{relative}.py", base / relative / "__init__.py"):
+                    if candidate.is_file() and candidate.is_relative_to(scope_dir):
+                        found.setdefault(candidate.relative_to(root).as_posix(), None)
+    return [path for path in found if path not in known]
+
+
+def _imported_modules(source: str) -> set[str]:
+    """Every module an `import` or `from ... import` names; none when the source does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules.update([node.module] if node.module else [alias.name for alias in node.names])
+    return modules
