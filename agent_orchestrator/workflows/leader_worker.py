@@ -26,6 +26,7 @@ from agent_orchestrator.providers import ModelSpec, configured_spec
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunStatus
 from agent_orchestrator.workflows.interview import interview_worker
+from agent_orchestrator.workflows.output_checks import read_current
 from agent_orchestrator.workflows.patching import apply_patch, read_patch
 from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
@@ -37,7 +38,7 @@ from agent_orchestrator.workflows.planning import (
 )
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
 from agent_orchestrator.workflows.routing import LEADER, Assignment, Candidate
-from agent_orchestrator.workflows.step_execution import StepEnv, StepJob, StepOutcome, read_current, run_steps
+from agent_orchestrator.workflows.step_execution import StepEnv, StepJob, StepOutcome, run_steps
 from agent_orchestrator.workflows.workers import freshness
 
 LEADER_WORKER_NODES = PLANNING_NODES + 3  # + PrepareWorkers, RunSteps, ApplyPatches (steps add their own)

@@ -26,26 +26,16 @@ from pydantic_ai.usage import RunUsage
 from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
 from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
 from agent_orchestrator.agents.prompts import LEADER_REVIEWER, WORKER
-from agent_orchestrator.errors import AOError, NotFoundError
+from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.profile import TaskType, WorkerCapabilityProfile
-from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.providers import resolve_spec
-from agent_orchestrator.workflows.patching import apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.output_checks import CheckOutcome, validate_output
 from agent_orchestrator.workflows.recorder import RunContext
 from agent_orchestrator.workflows.routing import Assignment
 
 MAX_ROUNDS = 3  # the first answer plus two revisions
 EXCERPT_CHARS = 2_000
-MAX_PATCHED_FILE_BYTES = 2_000_000
 StepVerdict = Literal["accepted", "rejected", "failed", "skipped"]
-
-
-class CheckOutcome(BaseModel):
-    """One deterministic check of a step's output; `passed` is None when the check could not run."""
-
-    name: str
-    passed: bool | None
-    detail: str = ""
 
 
 class StepOutcome(BaseModel):
@@ -241,60 +231,6 @@ async def _record_output(env: StepEnv, job: StepJob, outcome: StepOutcome, outpu
     name = f"step {job.step.id} round {outcome.rounds} output"
     store = partial(env.run.artifact, name, output.model_dump_json(indent=2), "application/json")
     outcome.output_artifact = (await anyio.to_thread.run_sync(store)).artifact_id
-
-
-async def validate_output(safety: SafetyPolicy, output: StepResult, scope: Path) -> list[CheckOutcome]:
-    """The schema (pydantic enforced it), then for a patch: parse, paths, exact apply, `git apply --check`."""
-    checks = [CheckOutcome(name="schema", passed=True, detail="the output matches StepResult")]
-    if output.patch and output.patch.strip():
-        checks += await check_patch(safety, output.patch, scope)
-    return checks
-
-
-async def check_patch(safety: SafetyPolicy, patch: str, scope: Path) -> list[CheckOutcome]:
-    """Check a patch against the workspace without touching it: each check stops the ones after it."""
-    try:
-        files = read_patch(patch)
-    except AOError as exc:
-        return [CheckOutcome(name="patch.parse", passed=False, detail=str(exc))]
-    paths = [file.change.path for file in files]
-    checks = [CheckOutcome(name="patch.parse", passed=True, detail=f"changes {', '.join(paths)}")]
-    try:
-        current = read_current(safety, paths, scope)
-    except AOError as exc:
-        return [*checks, CheckOutcome(name="patch.paths", passed=False, detail=str(exc))]
-    checks.append(CheckOutcome(name="patch.paths", passed=True, detail="every path is allowed and in scope"))
-    try:
-        apply_patch(files, current)
-    except AOError as exc:
-        return [*checks, CheckOutcome(name="patch.apply", passed=False, detail=str(exc))]
-    checks.append(CheckOutcome(name="patch.apply", passed=True, detail="every hunk matches the current files"))
-    try:
-        git = await git_apply_check(patch, current, redact=safety.redact)
-    except AOError as exc:
-        return [*checks, CheckOutcome(name="git apply --check", passed=False, detail=str(exc))]
-    # "skipped" (git missing, or the temp dir inside a repository) is recorded, not held against the
-    # output: the exact application above already proved every hunk applies.
-    passed = {"passed": True, "failed": False}.get(git.status)
-    return [*checks, CheckOutcome(name="git apply --check", passed=passed, detail=git.detail)]
-
-
-def read_current(safety: SafetyPolicy, paths: Sequence[str], scope: Path) -> dict[str, str | None]:
-    """The current text of each path (None: absent); a refused path, one outside `scope` or too large raises."""
-    current: dict[str, str | None] = {}
-    for path in paths:
-        resolved = safety.paths.resolve_write(path)
-        if not resolved.is_relative_to(scope):
-            raise AOError(f"{path!r} is outside the scope {safety.paths.relative(scope) or '.'!r}")
-        try:
-            read = safety.read_file(path, max_bytes=MAX_PATCHED_FILE_BYTES)
-        except NotFoundError:
-            current[path] = None
-            continue
-        if read.truncated:
-            raise AOError(f"{path!r} is over {MAX_PATCHED_FILE_BYTES:,} bytes; patches to it are not checked")
-        current[path] = read.text
-    return current
 
 
 def step_prompt(env: StepEnv, job: StepJob, previous: StepResult | None, feedback: str | None) -> str:

@@ -1,0 +1,142 @@
+"""Deterministic checks of a step's output before the leader sees it.
+
+The schema is enforced by pydantic on arrival. Then code is checked where it can be: TypeScript
+with the pinned compiler under `strict` (explicit `any` and suppressions refused), Python by
+parsing; and a patch is parsed, kept to allowed paths inside the scope, applied exactly in
+memory, checked with `git apply --check` in a scratch copy, and the files it produces are checked
+as code too. Nothing here executes the output.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from agent_orchestrator.agents.models import StepResult
+from agent_orchestrator.errors import AOError, NotFoundError
+from agent_orchestrator.interview.answers import extract_code
+from agent_orchestrator.interview.typescript import check_typescript, find_typescript_toolchain
+from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.workflows.patching import PatchedFile, apply_patch, git_apply_check, read_patch
+
+MAX_PATCHED_FILE_BYTES = 2_000_000
+TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
+
+
+class CheckOutcome(BaseModel):
+    """One deterministic check of a step's output; `passed` is None when the check could not run."""
+
+    name: str
+    passed: bool | None
+    detail: str = ""
+
+
+async def validate_output(safety: SafetyPolicy, output: StepResult, scope: Path) -> list[CheckOutcome]:
+    """The schema, code in the content, then for a patch: the patch checks and the code it produces."""
+    checks = [CheckOutcome(name="schema", passed=True, detail="the output matches StepResult")]
+    checks += await check_code_blocks(output.content)
+    if output.patch and output.patch.strip():
+        patch_checks, patched = await check_patch(safety, output.patch, scope)
+        checks += patch_checks
+        for file in patched:
+            if file.after is not None:
+                checks += await check_source(file.path, file.after)
+    return checks
+
+
+async def check_code_blocks(content: str) -> list[CheckOutcome]:
+    """Type-check a TypeScript block and parse a Python block found in the content."""
+    checks: list[CheckOutcome] = []
+    if "```" not in content:
+        return checks
+    typescript = extract_code(content, ("ts", "typescript", "tsx"))
+    if typescript is not None and typescript.strip() != content.strip():
+        checks += await _typescript("content", typescript)
+    python = extract_code(content, ("python", "py"))
+    if python is not None and python.strip() != content.strip() and python != typescript:
+        checks.append(_python("content", python))
+    return checks
+
+
+async def check_source(path: str, text: str) -> list[CheckOutcome]:
+    """Check a file the patch produces, by its suffix."""
+    if path.endswith(".py"):
+        return [_python(path, text)]
+    if path.endswith(TS_SUFFIXES):
+        return await _typescript(path, text)
+    return []
+
+
+def _python(label: str, code: str) -> CheckOutcome:
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return CheckOutcome(name=f"python.syntax {label}", passed=False, detail=f"line {exc.lineno}: {exc.msg}")
+    return CheckOutcome(name=f"python.syntax {label}", passed=True, detail="parses")
+
+
+async def _typescript(label: str, code: str) -> list[CheckOutcome]:
+    try:
+        result = await check_typescript(code, "", toolchain=find_typescript_toolchain())
+    except AOError as exc:
+        return [CheckOutcome(name=f"typescript {label}", passed=None, detail=f"the check could not run: {exc}")]
+    problems = [*result.diagnostics[:3]]
+    if result.any_lines:
+        problems.append(f"explicit any on lines {list(result.any_lines)}")
+    if result.suppression_lines:
+        problems.append(f"type-check suppressions on lines {list(result.suppression_lines)}")
+    passed = None if result.type_checks is None and not problems else not problems
+    return [
+        CheckOutcome(name=f"typescript {label}", passed=passed, detail="; ".join(problems) or result.compiler_note)
+    ]
+
+
+async def check_patch(
+    safety: SafetyPolicy, patch: str, scope: Path
+) -> tuple[list[CheckOutcome], list[PatchedFile]]:
+    """Check a patch against the workspace without touching it: each check stops the ones after it."""
+    try:
+        files = read_patch(patch)
+    except AOError as exc:
+        return [CheckOutcome(name="patch.parse", passed=False, detail=str(exc))], []
+    paths = [file.change.path for file in files]
+    checks = [CheckOutcome(name="patch.parse", passed=True, detail=f"changes {', '.join(paths)}")]
+    try:
+        current = read_current(safety, paths, scope)
+    except AOError as exc:
+        return [*checks, CheckOutcome(name="patch.paths", passed=False, detail=str(exc))], []
+    checks.append(CheckOutcome(name="patch.paths", passed=True, detail="every path is allowed and in scope"))
+    try:
+        patched = apply_patch(files, current)
+    except AOError as exc:
+        return [*checks, CheckOutcome(name="patch.apply", passed=False, detail=str(exc))], []
+    checks.append(CheckOutcome(name="patch.apply", passed=True, detail="every hunk matches the current files"))
+    try:
+        git = await git_apply_check(patch, current, redact=safety.redact)
+    except AOError as exc:
+        return [*checks, CheckOutcome(name="git apply --check", passed=False, detail=str(exc))], patched
+    # "skipped" (git missing, or the temp dir inside a repository) is recorded, not held against the
+    # output: the exact application above already proved every hunk applies.
+    passed = {"passed": True, "failed": False}.get(git.status)
+    return [*checks, CheckOutcome(name="git apply --check", passed=passed, detail=git.detail)], patched
+
+
+def read_current(safety: SafetyPolicy, paths: Sequence[str], scope: Path) -> dict[str, str | None]:
+    """The current text of each path (None: absent); a refused path, one outside `scope` or too large raises."""
+    current: dict[str, str | None] = {}
+    for path in paths:
+        resolved = safety.paths.resolve_write(path)
+        if not resolved.is_relative_to(scope):
+            raise AOError(f"{path!r} is outside the scope {safety.paths.relative(scope) or '.'!r}")
+        try:
+            read = safety.read_file(path, max_bytes=MAX_PATCHED_FILE_BYTES)
+        except NotFoundError:
+            current[path] = None
+            continue
+        if read.truncated:
+            raise AOError(f"{path!r} is over {MAX_PATCHED_FILE_BYTES:,} bytes; patches to it are not checked")
+        current[path] = read.text
+    return current
