@@ -108,3 +108,15 @@ def test_workflows_lists_every_graph(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "workflows", "--json")
     names = [w["name"] for w in json.loads(out)["workflows"]]
     assert code == 0 and {"worker-interview", "planning", "leader-worker-basic", "review"} <= set(names)
+
+
+def test_fix_with_a_clean_log_needs_no_model(capsys: pytest.CaptureFixture[str], isolated_env: Path) -> None:
+    (isolated_env / "build.log").write_text("all good, 0 errors\n")
+    code, out, _ = run(capsys, "fix", "--error", "build.log", "--scope", ".", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["status"] == "nothing_to_fix" and document["usage"]["requests"] == 0
+
+
+def test_fix_with_a_log_outside_the_workspace_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "fix", "--error", "/etc/passwd", "--scope", ".")
+    assert code == 1 and "refused" in err

@@ -71,3 +71,34 @@ def test_artifacts_are_paged(runtime: Runtime) -> None:
     assert (first.content, first.next_offset) == ("abcd", 4) and (last.content, last.next_offset) == ("ij", None)
     with pytest.raises(UsageError):
         get_artifact(runtime, run_id, ref.artifact_id, -1, 4)
+
+
+async def test_an_exceeded_budget_ends_the_run_with_that_reason(runtime: Runtime) -> None:
+    from pydantic_ai.exceptions import UsageLimitExceeded
+
+    async def body(ctx: RunContext) -> None:
+        async with ctx.node("AskLeader"):
+            raise UsageLimitExceeded("The next request would exceed the request_limit of 6")
+
+    with pytest.raises(WorkflowFailed) as failed:
+        await record_run(runtime, "demo", {}, body, expected_nodes=1)
+    record = runtime.runs.get(failed.value.run_id)
+    assert record.status == "failed" and record.reason.startswith("budget exceeded")
+
+
+async def test_a_cancelled_run_is_recorded_as_cancelled(runtime: Runtime) -> None:
+    import anyio
+
+    started = anyio.Event()
+
+    async def body(ctx: RunContext) -> None:
+        async with ctx.node("Slow"):
+            started.set()
+            await anyio.sleep(30)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(lambda: record_run(runtime, "demo", {}, body, expected_nodes=1))
+        await started.wait()
+        group.cancel_scope.cancel()
+    [run] = runtime.runs.list()
+    assert run.status == "cancelled" and run.reason == "the run was cancelled"
