@@ -1,14 +1,14 @@
 """The fix-error workflow: parse a log, gather scoped context, propose a patch, check it, then maybe apply it.
 
 The fixer (the leader model) only proposes: root cause, fix steps, a unified diff and validation
-commands. Deterministic checks decide the rest. The patch must touch only files inside the scope
-that the path policy lets us write, apply exactly in-process (`patching`), and pass
-`git apply --check` in a scratch copy. It is applied only when the call asks for it and the
-write policy allows writes, and only when an allowlisted validation command can prove it: the
-originals are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>/`), the new
-files written atomically, the validation run before and after, and every original file restored
-(files the patch created deleted) when validation fails. In dry-run the patch and per-file diffs
-are the result and nothing is written.
+commands. Deterministic checks (`fix_checks`) decide the rest. The patch must touch only files
+inside the scope that the path policy lets us write, apply exactly in-process (`patching`), and pass
+`git apply --check` in a scratch copy. It is applied only when the call asks for it and the write
+policy allows writes, and only when an allowlisted validation command can prove it: the originals
+are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>/`), the new files written
+atomically, the validation run before and after, and every original file restored (files the patch
+created deleted) when validation fails. In dry-run the patch and per-file diffs are the result and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -25,19 +25,18 @@ from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.agents.prompts import FIXER
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.repo.context import FileContext, SkippedFile
 from agent_orchestrator.repo.logs import ParsedError, parse_log
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.fix_apply import (
     backup_originals,
     changed_since_check,
-    current_text,
     restore_originals,
     write_patched,
 )
+from agent_orchestrator.workflows.fix_checks import ChangedFile, PatchCheck, check_patch
 from agent_orchestrator.workflows.fix_context import fix_prompt, gather_fix_context
-from agent_orchestrator.workflows.patching import FilePatch, PatchedFile, apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.patching import PatchedFile
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
 
@@ -52,28 +51,8 @@ FIX_NODES = (
     "RestoreOnFailure",
 )
 FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
-CheckName = Literal["parse", "paths", "strict_apply", "git_apply_check"]
-CheckStatus = Literal["passed", "failed", "skipped"]
 MAX_LOG_BYTES = 2_000_000
 VALIDATION_TIMEOUT_S = 300.0
-
-
-class PatchCheck(BaseModel):
-    """One deterministic check of the proposed patch: scope and path policy, exact application, git."""
-
-    name: CheckName
-    status: CheckStatus
-    detail: str
-
-
-class ChangedFile(BaseModel):
-    """One file the patch changes, its diff, and what happened to it."""
-
-    path: str
-    change: Literal["added", "deleted", "modified"]
-    diff: str
-    written: bool = False
-    restored: bool = False
 
 
 class FixResult(BaseModel):
@@ -202,7 +181,7 @@ class CheckPatch(BaseNode[FixState, FixDeps, FixResult]):
     async def run(self, ctx: Ctx) -> ValidateBefore | End[FixResult]:
         state, deps = ctx.state, ctx.deps
         async with deps.run.node("CheckPatch"):
-            problem = await _check_patch(ctx)
+            problem = await check_patch(state, deps)
             _split_commands(ctx)
             decision = deps.runtime.safety.writes.decide(state.apply)
             state.write_reason = decision.reason
@@ -416,88 +395,6 @@ def _result(state: FixState, status: FixStatus, reason: str, *, run_id: str) -> 
         warnings=list(run.warnings) if run else [],
         usage=run.usage.as_dict() if run else {},
     )
-
-
-async def _check_patch(ctx: Ctx) -> str | None:
-    """Run the checks in order, recording each; the first failure's reason, or None when all pass."""
-    state = ctx.state
-    if state.draft is None:  # pragma: no cover - ProposeFix always sets it
-        raise RuntimeError("no patch was proposed")
-    try:
-        patches = read_patch(state.draft.patch)
-    except AOError as exc:
-        return _failed_check(state, "parse", f"the patch is not a usable unified diff: {exc}")
-    state.checks.append(PatchCheck(name="parse", status="passed", detail=f"{len(patches)} file(s) in the patch"))
-    try:
-        paths = [_check_target(ctx, patch.change.path) for patch in patches]
-    except PolicyViolation as exc:
-        state.refusal_rule = exc.rule
-        return _failed_check(state, "paths", f"patch refused: {exc}")
-    state.checks.append(PatchCheck(name="paths", status="passed", detail="every file is inside the scope"))
-    current = _strict_apply(ctx, patches, paths)
-    if current is None:
-        return state.checks[-1].detail
-    return await _git_check(ctx, state.draft.patch, current)
-
-
-def _strict_apply(ctx: Ctx, patches: list[FilePatch], paths: list[str]) -> dict[str, str | None] | None:
-    """Apply the patch in memory to the current files; their texts, or None (with the check failed)."""
-    state = ctx.state
-    try:
-        current = {path: current_text(ctx.deps.runtime.safety, path) for path in paths}
-        state.patched = apply_patch(patches, current)
-    except PolicyViolation as exc:
-        state.refusal_rule = exc.rule
-        _failed_check(state, "strict_apply", f"patch refused: {exc}")
-        return None
-    except AOError as exc:
-        _failed_check(state, "strict_apply", f"the patch does not apply: {exc}")
-        return None
-    if all(patched.after == patched.before for patched in state.patched):
-        _failed_check(state, "strict_apply", "the patch changes nothing")
-        return None
-    state.checks.append(PatchCheck(name="strict_apply", status="passed", detail=_offsets_note(state.patched)))
-    for patched in state.patched:
-        diff = unified_diff(patched.path, patched.before, patched.after)
-        state.files[patched.path] = ChangedFile(path=patched.path, change=patched.status, diff=diff)
-    return current
-
-
-def _check_target(ctx: Ctx, path: str) -> str:
-    """The patch may write `path`: the path policy allows writing it and it lies inside the scope."""
-    safety = ctx.deps.runtime.safety
-    try:
-        resolved = safety.paths.resolve_write(path)
-        if not resolved.is_relative_to(ctx.deps.scope_dir):
-            scope = safety.paths.relative(ctx.deps.scope_dir) or "."
-            raise PolicyViolation(f"{path!r} is outside the scope {scope!r}", rule="fix.outside_scope")
-    except PolicyViolation as exc:
-        safety.audit.record("write", path, "refused", str(exc), rule=exc.rule)
-        raise
-    return safety.paths.relative(resolved)
-
-
-async def _git_check(ctx: Ctx, patch: str, current: dict[str, str | None]) -> str | None:
-    state, safety = ctx.state, ctx.deps.runtime.safety
-    check = await git_apply_check(patch, current, redact=safety.redact)
-    if check.status != "skipped":
-        outcome = f"exit code {check.exit_code} in a scratch copy"
-        safety.audit.record("command", check.command, "executed", outcome, rule="git apply --check")
-    state.checks.append(PatchCheck(name="git_apply_check", status=check.status, detail=check.detail))
-    if check.status == "skipped":
-        ctx.deps.run.warn(f"git apply --check did not run ({check.detail}); the exact in-process check stands")
-    return f"git apply --check refused the patch: {check.detail}" if check.status == "failed" else None
-
-
-def _failed_check(state: FixState, name: CheckName, detail: str) -> str:
-    state.checks.append(PatchCheck(name=name, status="failed", detail=detail))
-    return detail
-
-
-def _offsets_note(patched: list[PatchedFile]) -> str:
-    moved = [f"{p.path} hunk {i} by {o:+d}" for p in patched for i, o in enumerate(p.offsets, start=1) if o]
-    applied = f"{len(patched)} file(s) apply exactly"
-    return f"{applied}; hunks moved: {', '.join(moved)}" if moved else applied
 
 
 def _split_commands(ctx: Ctx) -> None:
