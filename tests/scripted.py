@@ -66,7 +66,8 @@ BEHAVIOURS: dict[str, Answer] = {
 }
 
 
-def _prompt_of(messages: list[ModelMessage]) -> str:
+def prompt_of(messages: list[ModelMessage]) -> str:
+    """The text of the last user prompt in a request."""
     for message in reversed(messages):
         if isinstance(message, ModelRequest):
             for part in message.parts:
@@ -84,7 +85,7 @@ def scripted_model(behaviour: str, seed: int = SEED, latency_s: float = 0.0) -> 
     async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         if latency_s:
             await anyio.sleep(latency_s)
-        prompt = _prompt_of(messages)
+        prompt = prompt_of(messages)
         case = cases[prompt]
         first_call = prompt not in seen
         seen.add(prompt)

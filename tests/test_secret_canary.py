@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastmcp import Client
-from processes import ao_command
+from processes import ao_command, initialize_requests
 from scripted import CANARY_KEY, SEED, scripted_factory
 
 from agent_orchestrator import runtime as runtime_module
@@ -139,17 +139,7 @@ def test_every_cli_command(
 
 def test_stdio_server_at_debug(isolated_env: Path) -> None:
     requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *initialize_requests(),
         {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_models", "arguments": {}}},
         {
             "jsonrpc": "2.0",

@@ -10,7 +10,7 @@ import threading
 import pytest
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
-from processes import ao_command
+from processes import ao_command, initialize_requests
 
 pytestmark = pytest.mark.anyio
 
@@ -36,17 +36,7 @@ async def test_real_client_lists_calls_reads_and_gets_prompts() -> None:
 
 def test_stdout_carries_only_json_rpc_even_at_debug_logging() -> None:
     requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *initialize_requests(),
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
             "jsonrpc": "2.0",

@@ -18,10 +18,10 @@ from typing import Any
 
 import anyio
 from pydantic_ai.exceptions import ModelHTTPError
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from scripted import BEHAVIOURS, SEED, scripted_model
+from scripted import BEHAVIOURS, SEED, prompt_of, scripted_model
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.interview.profile import (
@@ -105,7 +105,7 @@ class Script:
         cases = {case.prompt for case in build_suite(SEED)} if interview is not None else set[str]()
 
         async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-            prompt = _prompt_of(messages)
+            prompt = prompt_of(messages)
             if interview is not None and prompt in cases:
                 assert interview.function is not None
                 return await interview.function(messages, info)
@@ -135,15 +135,6 @@ class Script:
         finally:
             call.ended = time.perf_counter()
         return ModelResponse(parts=[ToolCallPart(tool_name=tool.name, args=args)])
-
-
-def _prompt_of(messages: list[ModelMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
-                    return part.content
-    raise AssertionError("no user prompt in the request")
 
 
 def make_profile(
