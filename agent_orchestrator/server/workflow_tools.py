@@ -87,7 +87,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
 
     @server.tool(
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+            # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
         )
     )
     @edge
@@ -116,7 +117,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
 
     @server.tool(
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+            # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
         )
     )
     @edge
