@@ -88,7 +88,10 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     @server.tool(
         annotations=ToolAnnotations(
             # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
-            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=True,
         )
     )
     @edge
@@ -118,7 +121,10 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     @server.tool(
         annotations=ToolAnnotations(
             # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
-            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=True,
         )
     )
     @edge
