@@ -12,14 +12,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from agent_orchestrator.errors import AOError, NotFoundError, PolicyViolation
+from agent_orchestrator.errors import AOError
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir
-from agent_orchestrator.workflows.patching import PatchedFile
+from agent_orchestrator.workflows.patching import PatchedFile, current_text
 from agent_orchestrator.workflows.recorder import RunContext
-
-MAX_PATCH_FILE_BYTES = 2_000_000
 
 
 class FileMarks(Protocol):
@@ -27,21 +25,6 @@ class FileMarks(Protocol):
 
     written: bool
     restored: bool
-
-
-def current_text(safety: SafetyPolicy, path: str) -> str | None:
-    """A file's whole text now (None when absent); too large or not valid UTF-8 is refused, never rewritten."""
-    try:
-        read = safety.read_file(path, max_bytes=MAX_PATCH_FILE_BYTES)
-    except NotFoundError:
-        return None
-    if read.truncated:
-        raise PolicyViolation(
-            f"{path!r} is over {MAX_PATCH_FILE_BYTES:,} bytes; not patched", rule="fix.too_large"
-        )
-    if "\ufffd" in read.text:  # decoding replaced bytes: writing it back would not be byte-identical
-        raise PolicyViolation(f"{path!r} is not valid UTF-8 text; not patched", rule="fix.not_utf8")
-    return read.text
 
 
 def changed_since_check(safety: SafetyPolicy, patched: Sequence[PatchedFile]) -> list[str]:

@@ -16,8 +16,14 @@ from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.fix_apply import current_text
-from agent_orchestrator.workflows.patching import FilePatch, PatchedFile, apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.patching import (
+    FilePatch,
+    PatchedFile,
+    apply_patch,
+    current_text,
+    git_apply_check,
+    read_patch,
+)
 from agent_orchestrator.workflows.recorder import RunContext
 
 CheckName = Literal["parse", "paths", "strict_apply", "git_apply_check"]

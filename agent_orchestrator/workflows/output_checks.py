@@ -16,13 +16,18 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agent_orchestrator.agents.models import StepResult
-from agent_orchestrator.errors import AOError, NotFoundError
+from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.answers import extract_code
 from agent_orchestrator.interview.typescript import check_typescript, find_typescript_toolchain
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.workflows.patching import PatchedFile, apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.patching import (
+    PatchedFile,
+    apply_patch,
+    current_text,
+    git_apply_check,
+    read_patch,
+)
 
-MAX_PATCHED_FILE_BYTES = 2_000_000
 TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 
 
@@ -125,18 +130,11 @@ async def check_patch(
 
 
 def read_current(safety: SafetyPolicy, paths: Sequence[str], scope: Path) -> dict[str, str | None]:
-    """The current text of each path (None: absent); a refused path, one outside `scope` or too large raises."""
+    """The current text of each path (None: absent); a refused path or one outside `scope` raises."""
     current: dict[str, str | None] = {}
     for path in paths:
         resolved = safety.paths.resolve_write(path)
         if not resolved.is_relative_to(scope):
             raise AOError(f"{path!r} is outside the scope {safety.paths.relative(scope) or '.'!r}")
-        try:
-            read = safety.read_file(path, max_bytes=MAX_PATCHED_FILE_BYTES)
-        except NotFoundError:
-            current[path] = None
-            continue
-        if read.truncated:
-            raise AOError(f"{path!r} is over {MAX_PATCHED_FILE_BYTES:,} bytes; patches to it are not checked")
-        current[path] = read.text
+        current[path] = current_text(safety, path)
     return current

@@ -22,12 +22,14 @@ from unidiff.constants import DEV_NULL, LINE_TYPE_ADDED, LINE_TYPE_CONTEXT, LINE
 from unidiff.patch import Hunk as UnidiffHunk
 from unidiff.patch import PatchSet
 
-from agent_orchestrator.errors import AOError, PolicyViolation
+from agent_orchestrator.errors import AOError, NotFoundError, PolicyViolation
 from agent_orchestrator.policies.commands import CommandPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import run_command
+from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.repo.diff import FileChange, Hunk, parse_diff
 
+MAX_PATCH_FILE_BYTES = 2_000_000
 MAX_OFFSET = 20  # lines a hunk may sit away from its stated position when its context matches exactly
 PatchedStatus = Literal["added", "deleted", "modified"]
 GitCheckStatus = Literal["passed", "failed", "skipped"]
@@ -327,3 +329,18 @@ def _enclosing_repository(directory: Path) -> Path | None:
         if (parent / ".git").exists():
             return parent
     return None
+
+
+def current_text(safety: SafetyPolicy, path: str) -> str | None:
+    """A patch target's whole text now (None when absent); too large or not UTF-8 is refused, never rewritten."""
+    try:
+        read = safety.read_file(path, max_bytes=MAX_PATCH_FILE_BYTES)
+    except NotFoundError:
+        return None
+    if read.truncated:
+        raise PolicyViolation(
+            f"{path!r} is over {MAX_PATCH_FILE_BYTES:,} bytes; not patched", rule="patch.too_large"
+        )
+    if "\ufffd" in read.text:  # decoding replaced bytes: writing it back would not be byte-identical
+        raise PolicyViolation(f"{path!r} is not valid UTF-8 text; not patched", rule="patch.not_utf8")
+    return read.text

@@ -38,3 +38,12 @@ async def test_a_patch_producing_broken_python_fails(runtime: Runtime, isolated_
     checks = await validate_output(runtime.safety, StepResult(summary="s", patch=patch), runtime.safety.root)
     by_name = {c.name: c.passed for c in checks}
     assert by_name["patch.apply"] is True and by_name["python.syntax calc.py"] is False
+
+
+async def test_a_patch_to_a_file_that_is_not_utf8_is_refused(runtime: Runtime, isolated_env: Path) -> None:
+    """Writing such a file back could not be byte-identical, so leader-worker refuses it like fix-error."""
+    (isolated_env / "latin.txt").write_bytes(b"caf\xe9\n")
+    patch = "--- a/latin.txt\n+++ b/latin.txt\n@@ -1 +1 @@\n-caf\ufffd\n+cafe\n"
+    checks = await validate_output(runtime.safety, StepResult(summary="s", patch=patch), runtime.safety.root)
+    paths = next(c for c in checks if c.name == "patch.paths")
+    assert paths.passed is False and "not valid UTF-8" in paths.detail
