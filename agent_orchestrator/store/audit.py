@@ -7,11 +7,8 @@ without limit on a busy server.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Generator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -19,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.store.atomic import ensure_state_dir
+from agent_orchestrator.store.sqlite import SqliteFile
 
 AUDIT_FILE = "audit.sqlite3"
 Kind = Literal["command", "write", "path", "policy"]
@@ -58,11 +55,11 @@ class AuditLog:
     def __init__(
         self, state_dir: Path, redact: Redactor, *, retention_days: float = 30.0, max_rows: int = 50_000
     ) -> None:
-        self.path = state_dir / AUDIT_FILE
+        self._db = SqliteFile(state_dir / AUDIT_FILE, _SCHEMA)
+        self.path = self._db.path
         self._redact = redact
         self._retention_s = retention_days * 86_400
         self._max_rows = max_rows
-        self._lock = threading.Lock()
 
     def record(
         self,
@@ -85,7 +82,7 @@ class AuditLog:
             self._redact(reason)[:4_000],
             details_json,
         )
-        with self._connect() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO audit (at, kind, action, decision, rule, reason, details) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -98,7 +95,7 @@ class AuditLog:
         """The newest records first."""
         if not self.path.exists():
             return []
-        with self._connect() as db:
+        with self._db.transaction() as db:
             rows = db.execute(
                 "SELECT id, at, kind, action, decision, rule, reason, details FROM audit ORDER BY id DESC LIMIT ?",
                 (limit,),
@@ -116,11 +113,3 @@ class AuditLog:
             )
             for r in rows
         ]
-
-    @contextmanager
-    def _connect(self) -> Generator[sqlite3.Connection]:
-        ensure_state_dir(self.path.parent)
-        with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as db:
-            db.executescript(_SCHEMA)
-            with db:
-                yield db

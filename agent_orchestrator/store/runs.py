@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Generator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +18,7 @@ from pydantic import BaseModel
 
 from agent_orchestrator.errors import NotFoundError
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.store.atomic import ensure_state_dir
+from agent_orchestrator.store.sqlite import SqliteFile
 
 RUNS_FILE = "runs.sqlite3"
 RunStatus = Literal["running", "succeeded", "partial", "failed", "refused", "cancelled"]
@@ -88,17 +85,16 @@ class RunStore:
     """Writes and reads run records; thread-safe within a process, SQLite-locked across processes."""
 
     def __init__(self, state_dir: Path, redact: Redactor) -> None:
-        self.path = state_dir / RUNS_FILE
+        self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA)
+        self.path = self._db.path
         self._redact = redact
-        self._lock = threading.Lock()
-        self._ready = False
 
     def _json(self, value: Mapping[str, Any]) -> str:
         return self._redact(json.dumps(dict(value), default=str))
 
     def create(self, workflow: str, inputs: Mapping[str, Any]) -> str:
         run_id = f"run_{secrets.token_hex(6)}"
-        with self._connect() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, 'running', '', ?, '{}', '{}', ?, NULL)",
                 (run_id, workflow, self._json(inputs), time.time()),
@@ -106,7 +102,7 @@ class RunStore:
         return run_id
 
     def add_node(self, run_id: str, name: str, started: float, duration_ms: int, status: str, detail: str) -> None:
-        with self._connect() as db:
+        with self._db.transaction() as db:
             seq = db.execute("SELECT COUNT(*) FROM nodes WHERE run_id = ?", (run_id,)).fetchone()[0]
             db.execute(
                 "INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -116,7 +112,7 @@ class RunStore:
     def add_artifact(self, run_id: str, name: str, content: str, media_type: str = "text/plain") -> ArtifactRef:
         artifact_id = f"art_{secrets.token_hex(5)}"
         text = self._redact(content)
-        with self._connect() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO artifacts VALUES (?, ?, ?, ?, ?)", (run_id, artifact_id, name, media_type, text)
             )
@@ -125,14 +121,14 @@ class RunStore:
     def finish(
         self, run_id: str, status: RunStatus, reason: str, result: Mapping[str, Any], usage: Mapping[str, Any]
     ) -> None:
-        with self._connect() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "UPDATE runs SET status = ?, reason = ?, result = ?, usage = ?, finished = ? WHERE run_id = ?",
                 (status, self._redact(reason)[:4000], self._json(result), self._json(usage), time.time(), run_id),
             )
 
     def get(self, run_id: str) -> RunRecord:
-        with self._connect() as db:
+        with self._db.transaction() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"no run {run_id!r}; `ao runs list` shows the recorded runs")
@@ -169,7 +165,7 @@ class RunStore:
         )
 
     def get_artifact(self, run_id: str, artifact_id: str) -> Artifact:
-        with self._connect() as db:
+        with self._db.transaction() as db:
             row = db.execute(
                 "SELECT artifact_id, name, media_type, content FROM artifacts WHERE run_id = ? AND "
                 "artifact_id = ?",
@@ -182,7 +178,7 @@ class RunStore:
     def list(self, limit: int = 50) -> list[RunSummary]:
         if not self.path.exists():
             return []
-        with self._connect() as db:
+        with self._db.transaction() as db:
             rows = db.execute(
                 "SELECT run_id, workflow, status, reason, started, finished FROM runs "
                 "ORDER BY started DESC LIMIT ?",
@@ -199,17 +195,3 @@ class RunStore:
             )
             for r in rows
         ]
-
-    @contextmanager
-    def _connect(self) -> Generator[sqlite3.Connection]:
-        ensure_state_dir(self.path.parent)
-        with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as db:
-            # WAL with NORMAL sync: a commit no longer waits for an fsync (a crash loses at most the
-            # last records, never corrupts the file), which keeps recording off the critical path.
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            if not self._ready:
-                db.executescript(_SCHEMA)
-                self._ready = True
-            with db:
-                yield db
