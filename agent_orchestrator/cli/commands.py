@@ -7,12 +7,17 @@ import json
 import logging
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, render
 from agent_orchestrator.errors import AOError, UsageError
+
+if TYPE_CHECKING:
+    from fastmcp import FastMCP
+
+    from agent_orchestrator.config import Settings
 
 FAILED_STATUSES = frozenset({"blocked", "unavailable", "failed", "partial", "restored"})
 
@@ -25,12 +30,10 @@ class ToolOutcome:
     error: str | None
 
 
-def configure_logging() -> None:
+def configure_logging(settings: Settings) -> None:
     """Logs go to stderr at LOG_LEVEL, redacted; stdout is for results (in `mcp serve`, the protocol only)."""
-    from agent_orchestrator.config import load_settings
     from agent_orchestrator.policies.redaction import RedactingFilter, Redactor
 
-    settings = load_settings()
     level = settings.log_level
     logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
     import fastmcp  # noqa: F401  # pyright: ignore[reportUnusedImport] - importing it configures its logger
@@ -43,16 +46,24 @@ def configure_logging() -> None:
             handler.addFilter(redacting)
 
 
-async def call_tool(name: str, arguments: dict[str, Any], *, show_progress: bool) -> ToolOutcome:
+def build_server(settings: Settings) -> FastMCP:
+    """The MCP server over the settings this command already loaded."""
+    from agent_orchestrator.runtime import Runtime
+    from agent_orchestrator.server.app import create_server
+
+    return create_server(Runtime.create(settings))
+
+
+async def call_tool(
+    settings: Settings, name: str, arguments: dict[str, Any], *, show_progress: bool
+) -> ToolOutcome:
     """Call one tool on a fresh in-process server through the in-memory MCP transport."""
     from fastmcp import Client
-
-    from agent_orchestrator.server.app import create_server
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         render.progress_line(progress, total, message)
 
-    async with Client(create_server()) as client:
+    async with Client(build_server(settings)) as client:
         result = await client.call_tool(
             name, arguments, raise_on_error=False, progress_handler=on_progress if show_progress else None
         )
@@ -66,9 +77,12 @@ async def call_tool(name: str, arguments: dict[str, Any], *, show_progress: bool
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        configure_logging()
+        from agent_orchestrator.config import load_settings
+
+        settings = load_settings()
+        configure_logging(settings)
         if args.command == "mcp" and args.mcp_command == "serve":
-            return _serve(args)
+            return _serve(settings, args)
         if args.command == "mcp" and args.mcp_command == "config":
             from agent_orchestrator.cli.host_config import WHERE, host_config
 
@@ -76,9 +90,9 @@ def run_command(args: argparse.Namespace) -> int:
             print(host_config(args.host_app))
             return EXIT_OK
         if args.command == "mcp":
-            return anyio.run(_list_tools, bool(args.json))
+            return anyio.run(_list_tools, settings, bool(args.json))
         tool, arguments, show = _tool_call(args)
-        outcome = anyio.run(lambda: call_tool(tool, arguments, show_progress=show))
+        outcome = anyio.run(lambda: call_tool(settings, tool, arguments, show_progress=show))
     except AOError as exc:
         return _fail(str(exc), exc.exit_code, getattr(args, "json", False))
     except KeyboardInterrupt:
@@ -159,22 +173,18 @@ def _fail(message: str, code: int, as_json: bool) -> int:
     return code
 
 
-async def _list_tools(as_json: bool) -> int:
+async def _list_tools(settings: Settings, as_json: bool) -> int:
     from fastmcp import Client
 
-    from agent_orchestrator.server.app import create_server
-
-    async with Client(create_server()) as client:
+    async with Client(build_server(settings)) as client:
         tools = await client.list_tools()
     listed = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
     print(json.dumps({"tools": listed}, indent=2) if as_json else render.tools_table(listed))
     return EXIT_OK
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from agent_orchestrator.server.app import create_server
-
-    server = create_server()
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    server = build_server(settings)
     if args.transport == "stdio":
         server.run(transport="stdio", show_banner=False)
         return EXIT_OK

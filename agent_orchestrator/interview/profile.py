@@ -6,7 +6,7 @@ These are boundary models: they are tool outputs, they are persisted, and routin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -20,14 +20,7 @@ Dimension = Literal[
     "typescript_codegen",
     "confidence_calibration",
 ]
-DIMENSIONS: tuple[Dimension, ...] = (
-    "instruction_following",
-    "structured_json",
-    "summarization",
-    "code_understanding",
-    "typescript_codegen",
-    "confidence_calibration",
-)
+DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 
 TaskType = Literal[
     "summarization",

@@ -25,6 +25,10 @@ from agent_orchestrator.workflows.recorder import ProgressCallback
 from agent_orchestrator.workflows.review import ReviewResult
 from agent_orchestrator.workflows.validate import ValidationReport
 
+# With writes allowed and asked for, accepted patches overwrite or delete workspace files.
+WRITES_FILES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+)
 MODEL_WORKFLOW = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=True
 )
@@ -85,15 +89,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
             runtime, goal, context_files=context_files or (), progress=progress_of(ctx)
         )
 
-    @server.tool(
-        annotations=ToolAnnotations(
-            # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
-            read_only_hint=False,
-            destructive_hint=True,
-            idempotent_hint=False,
-            open_world_hint=True,
-        )
-    )
+    @server.tool(annotations=WRITES_FILES)
     @edge
     async def run_leader_worker(
         ctx: Context,
@@ -118,15 +114,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
             progress=progress_of(ctx),
         )
 
-    @server.tool(
-        annotations=ToolAnnotations(
-            # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
-            read_only_hint=False,
-            destructive_hint=True,
-            idempotent_hint=False,
-            open_world_hint=True,
-        )
-    )
+    @server.tool(annotations=WRITES_FILES)
     @edge
     async def fix_error(
         ctx: Context,
