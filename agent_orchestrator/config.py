@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,14 +85,17 @@ class Settings(BaseSettings):
     ao_worker_call_timeout: float = Field(default=120.0, gt=0, le=3600)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
 
+    @classmethod
+    def secret_variables(cls) -> list[str]:
+        """The environment variables that hold secrets (every `SecretStr` field)."""
+        return [
+            name.upper() for name, field in cls.model_fields.items() if SecretStr in get_args(field.annotation)
+        ]
+
     def secret_values(self) -> list[str]:
         """Every configured secret value, for redaction."""
-        values: list[str] = []
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr) and value.get_secret_value():
-                values.append(value.get_secret_value())
-        return values
+        values = [getattr(self, name.lower()) for name in self.secret_variables()]
+        return [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
 
 
 def _env_file() -> str | None:

@@ -16,16 +16,7 @@ from agent_orchestrator.runtime import Runtime
 models.ALLOW_MODEL_REQUESTS = False
 
 _CONFIG_PREFIXES = ("LEADER_MODEL_", "WORKER_MODEL_", "LITELLM_", "AO_", "MCP_SERVER_", "OLLAMA_")
-_KEY_VARS = (
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GROQ_API_KEY",
-    "MISTRAL_API_KEY",
-    "OPENROUTER_API_KEY",
-    "LOG_LEVEL",
-)
+_KEY_VARS = (*Settings.secret_variables(), "LOG_LEVEL")
 
 
 @pytest.fixture

@@ -19,22 +19,12 @@ from scripted import CANARY_KEY, SEED, scripted_factory
 
 from agent_orchestrator import runtime as runtime_module
 from agent_orchestrator.cli import main
-from agent_orchestrator.config import load_settings
+from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
 
 pytestmark = pytest.mark.anyio
-KEY_VARIABLES = [
-    "LEADER_MODEL_API_KEY",
-    "LITELLM_API_KEY",
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GROQ_API_KEY",
-    "MISTRAL_API_KEY",
-    "OPENROUTER_API_KEY",
-]
+KEY_VARIABLES = [name for name in Settings.secret_variables() if name != "WORKER_MODEL_API_KEY"]
 CANARIES = {name: f"canary-{name.lower().replace('_', '-')}-7f3a9c" for name in KEY_VARIABLES}
 CANARIES["WORKER_MODEL_API_KEY"] = CANARY_KEY  # the one the scripted worker echoes
 SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
