@@ -20,7 +20,7 @@ from agent_orchestrator.agents.build import build_agent
 from agent_orchestrator.agents.models import ReviewDraft
 from agent_orchestrator.agents.prompts import CODE_REVIEWER
 from agent_orchestrator.errors import PolicyViolation, UsageError
-from agent_orchestrator.policies.redaction import REDACTED, Redactor
+from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo import git
 from agent_orchestrator.repo.diff import DEFAULT_MAX_BYTES, FileChange, ParsedDiff, parse_diff
 from agent_orchestrator.runtime import Runtime
@@ -284,7 +284,7 @@ async def load_diff(deps: ReviewDeps, request: ReviewRequest) -> tuple[str, str,
     safety = deps.runtime.safety
     if request.diff_range is not None:
         text = await git.diff_range(safety, request.diff_range)
-        return f"git diff {request.diff_range}", text, _parse_redacted(text, request.diff_range)
+        return f"git diff {request.diff_range}", text, parse_diff(text)
     if request.diff_file is not None:
         read = safety.read_file(request.diff_file, max_bytes=DEFAULT_MAX_BYTES)
         if read.truncated:
@@ -296,19 +296,6 @@ async def load_diff(deps: ReviewDeps, request: ReviewRequest) -> tuple[str, str,
     diff = ParsedDiff(files=changes, added_count=sum(c.added_count for c in changes), removed_count=0)
     source = "files " + files_label(tuple(change.path for change in changes))
     return source, "\n".join(render_file(change) for change in changes), diff
-
-
-def _parse_redacted(text: str, revision_range: str) -> ParsedDiff:
-    """Parse git's (already redacted) diff; a secret spanning lines can leave it unparseable, so say so."""
-    try:
-        return parse_diff(text)
-    except UsageError:
-        if REDACTED not in text:
-            raise
-        raise UsageError(
-            f"the diff of {revision_range!r} cannot be parsed after secret redaction removed lines from it "
-            "(a multi-line secret such as a private key block); remove the secret from the change"
-        ) from None
 
 
 def _file_as_added(deps: ReviewDeps, name: str) -> FileChange:
