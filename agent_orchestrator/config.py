@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     mcp_server_name: str = "agent-orchestrator"
     mcp_server_version: str | None = None
     log_level: LogLevel = "WARNING"
+    # Bearer token HTTP clients must send (`Authorization: Bearer ...`); required off loopback.
+    ao_http_token: SecretStr | None = None
 
     ao_dry_run: StrictBool = True
     ao_allow_write: StrictBool = False

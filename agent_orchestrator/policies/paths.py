@@ -168,6 +168,17 @@ class PathPolicy:
             self._refuse_sensitive(name, requested, via=inside)
         return Path(resolved)
 
+    def sensitive_reason(self, path: str) -> str | None:
+        """Why a workspace-relative path (as a diff or a tool's output names it) is sensitive, or None.
+
+        Checks the names only, nothing on disk: for paths in diffs, revisions and command output.
+        """
+        for name in _COMPONENT_SPLIT.split(path):
+            found = self._sensitive_rule(name)
+            if found is not None:
+                return f"{name!r} is {found[1]}"
+        return None
+
     def _refuse_sensitive(self, name: str, requested: str, *, via: str | None) -> None:
         """Raise if one path component names git internals, the state dir, an env file or a secret."""
         found = self._sensitive_rule(name)
