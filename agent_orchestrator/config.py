@@ -1,7 +1,8 @@
-"""Settings from the environment and an optional `.env` file: the one place that reads env vars.
+"""Settings from the environment and the user-level config file: the one place that reads env vars.
 
-Secrets are held as `SecretStr` so they never print; `Settings.secret_values()` feeds the
-redaction layer.
+Never from a file inside a workspace (see `config_sources`). Secrets are held as `SecretStr` so
+they never print; `Settings.secret_values()` feeds the redaction layer. Error messages name the
+variable and never echo a value: a key pasted into the wrong variable must not end up on screen.
 """
 
 from __future__ import annotations
@@ -10,10 +11,22 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent_orchestrator.config_sources import (
+    CONFIG_FILE_VARIABLES,
+    Assignment,
+    ConfigReport,
+    config_report,
+    describe_sources,
+    ignored_assignments,
+    readable_user_config,
+    user_config_path,
+    workspace_env_files,
+)
 from agent_orchestrator.errors import ConfigError
+from agent_orchestrator.urls import InvalidURLError, split_http_url, url_password
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "off", "n", "f"})
@@ -28,7 +41,7 @@ def parse_bool(value: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"expected one of true/false/1/0/yes/no/on/off, got {value!r}")
+    raise ValueError("expected one of true/false/1/0/yes/no/on/off (the value given is not shown)")
 
 
 def _parse_command_list(value: object) -> object:
@@ -87,6 +100,27 @@ class Settings(BaseSettings):
     ao_worker_call_timeout: float = Field(default=120.0, gt=0, le=3600)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
 
+    @field_validator(
+        "leader_model_base_url", "worker_model_base_url", "litellm_base_url", "ollama_base_url", mode="after"
+    )
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        """A base URL must be usable now (http(s), a host, a valid port), not at the first model call."""
+        if value is None or not value.strip():
+            return None
+        try:
+            split_http_url(value)
+        except InvalidURLError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_state_dir(self) -> Settings:
+        problem = state_dir_problem(self.ao_state_dir, self.ao_workspace_root)
+        if problem:
+            raise ValueError(f"AO_STATE_DIR {str(self.ao_state_dir)!r} {problem}")
+        return self
+
     @classmethod
     def secret_variables(cls) -> list[str]:
         """The environment variables that hold secrets (every `SecretStr` field)."""
@@ -97,26 +131,70 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret value, for redaction."""
         values = [getattr(self, name.lower()) for name in self.secret_variables()]
-        return [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
+        secrets = [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
+        urls = (
+            self.leader_model_base_url,
+            self.worker_model_base_url,
+            self.litellm_base_url,
+            self.ollama_base_url,
+        )
+        return secrets + [password for url in urls if (password := url_password(url))]
+
+    def report(self) -> ConfigReport:
+        """Where each setting came from (environment, user config file and line, default), and what a
+        workspace `.env` tried to set and was ignored."""
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        path = user_config_path()
+        ignored = self.ignored_workspace_settings()
+        sources = describe_sources(values, self.secret_variables(), readable_user_config(path), ignored)
+        return config_report(sources, path)
+
+    def ignored_workspace_settings(self) -> list[Assignment]:
+        """Lines of a `.env` in the working directory or the workspace root that set one of our settings."""
+        files = workspace_env_files([Path.cwd(), self.ao_workspace_root])
+        return ignored_assignments(files, [*type(self).model_fields, *CONFIG_FILE_VARIABLES])
 
 
-def _env_file() -> str | None:
-    """`.env` in the working directory unless `AO_ENV_FILE` names another file ("" disables it)."""
-    chosen = os.environ.get("AO_ENV_FILE")
-    if chosen is None:
-        return ".env" if Path(".env").is_file() else None
-    return chosen or None
+# State must never land in git internals or system directories; inside the workspace only as a
+# top-level hidden directory (like `.ao`), so it is neither committed with sources nor mixed into them.
+_SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/proc", "/sys", "/dev", "/System")
+_SYSTEM_DIRS_VAR = ("/var/lib", "/var/log")
+
+
+def state_dir_problem(state_dir: Path, workspace_root: Path) -> str | None:
+    """Why a state dir is a bad place for state, or None."""
+    state = Path(os.path.realpath(state_dir))
+    root = Path(os.path.realpath(workspace_root))
+    if any(part.lower() == ".git" for part in state.parts):
+        return "is inside a .git directory; choose a directory outside git internals"
+    if any(state == Path(system) or Path(system) in state.parents for system in _SYSTEM_DIRS + _SYSTEM_DIRS_VAR):
+        return "is under a system directory; use the default (.ao) or a directory you own"
+    if state == root or root in state.parents:
+        top = state.relative_to(root).parts if state != root else ()
+        if len(top) != 1 or not top[0].startswith("."):
+            return (
+                "is inside the workspace but not a top-level hidden directory (like .ao), so state would mix "
+                "with sources; use .ao or a directory outside the workspace"
+            )
+    return None
+
+
+def _user_file() -> Path | None:
+    return readable_user_config(user_config_path())
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation failures into a `ConfigError` naming the variable."""
+    user_file = _user_file()
     try:
-        return Settings(_env_file=_env_file(), **overrides)  # pyright: ignore[reportCallIssue]
+        return Settings(_env_file=user_file, **overrides)  # pyright: ignore[reportCallIssue]
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-            for error in exc.errors(include_input=False)
-        ]
-        raise ConfigError(
-            "invalid configuration: " + "; ".join(problems) + " (fix the environment or .env file)"
-        ) from None
+        problems = [_problem(error["loc"], error["msg"]) for error in exc.errors(include_input=False)]
+        where = f"the environment or {user_file}" if user_file else "the environment or the user config file"
+        raise ConfigError("invalid configuration: " + "; ".join(problems) + f" (fix {where})") from None
+
+
+def _problem(location: tuple[int | str, ...], message: str) -> str:
+    name = ".".join(str(part) for part in location).upper()
+    message = message.removeprefix("Value error, ")
+    return f"{name}: {message}" if name else message

@@ -2,6 +2,11 @@
 
 Resolution is explicit and loud: an unknown provider, a missing key or a missing base URL is a
 `ProviderError` that names the variable to set, never a silent fallback to another provider.
+
+A key belongs to the endpoint it was configured for (`bound_key`): `<ROLE>_MODEL_API_KEY` to the
+role's configured provider and base URL, `LITELLM_API_KEY` to `LITELLM_BASE_URL`, a vendor key
+(`OPENAI_API_KEY`, ...) to that vendor's own API. A call that names any other endpoint (an MCP
+caller's `base_url`, say) gets no configured key: it goes without one, or is refused with why.
 """
 
 from __future__ import annotations
@@ -9,10 +14,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
+from agent_orchestrator import urls
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import ProviderError
 
@@ -32,18 +37,51 @@ class ProviderInfo:
     needs_key: bool = False
     needs_base_url: bool = False
     default_base_url: str | None = None
+    official_url: str | None = None  # the vendor's own API, where its conventional key may go
 
 
 PROVIDERS: dict[str, ProviderInfo] = {
     info.name: info
     for info in (
         ProviderInfo("local", "SmolLM2-135M-Instruct on the CPU (the `local` extra); no key, no network"),
-        ProviderInfo("openai", "OpenAI", vendor_key="OPENAI_API_KEY", needs_key=True),
-        ProviderInfo("anthropic", "Anthropic", vendor_key="ANTHROPIC_API_KEY", needs_key=True),
-        ProviderInfo("gemini", "Google Gemini", vendor_key="GEMINI_API_KEY", needs_key=True),
-        ProviderInfo("groq", "Groq", vendor_key="GROQ_API_KEY", needs_key=True),
-        ProviderInfo("mistral", "Mistral", vendor_key="MISTRAL_API_KEY", needs_key=True),
-        ProviderInfo("openrouter", "OpenRouter", vendor_key="OPENROUTER_API_KEY", needs_key=True),
+        ProviderInfo(
+            "openai",
+            "OpenAI",
+            vendor_key="OPENAI_API_KEY",
+            needs_key=True,
+            official_url="https://api.openai.com/v1",
+        ),
+        ProviderInfo(
+            "anthropic",
+            "Anthropic",
+            vendor_key="ANTHROPIC_API_KEY",
+            needs_key=True,
+            official_url="https://api.anthropic.com",
+        ),
+        ProviderInfo(
+            "gemini",
+            "Google Gemini",
+            vendor_key="GEMINI_API_KEY",
+            needs_key=True,
+            official_url="https://generativelanguage.googleapis.com",
+        ),
+        ProviderInfo(
+            "groq", "Groq", vendor_key="GROQ_API_KEY", needs_key=True, official_url="https://api.groq.com"
+        ),
+        ProviderInfo(
+            "mistral",
+            "Mistral",
+            vendor_key="MISTRAL_API_KEY",
+            needs_key=True,
+            official_url="https://api.mistral.ai",
+        ),
+        ProviderInfo(
+            "openrouter",
+            "OpenRouter",
+            vendor_key="OPENROUTER_API_KEY",
+            needs_key=True,
+            official_url="https://openrouter.ai/api/v1",
+        ),
         ProviderInfo("ollama", "Ollama (OpenAI-compatible API)", default_base_url="http://localhost:11434/v1"),
         ProviderInfo("litellm", "a LiteLLM proxy", needs_base_url=True),
         ProviderInfo(
@@ -81,23 +119,16 @@ class ModelFactory(Protocol):
 
 
 def normalize_base_url(url: str | None) -> str | None:
-    """Lower-case scheme and host, drop credentials and a trailing slash."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProviderError(f"base URL {strip_credentials(url)!r} must be an http(s) URL with a host")
-    host = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), parts.query, ""))
+    """Lower-case scheme and host, drop credentials, default ports and a trailing slash."""
+    try:
+        return urls.normalize_base_url(url)
+    except urls.InvalidURLError as exc:
+        raise ProviderError(str(exc)) from None
 
 
 def strip_credentials(url: str) -> str:
     """Remove a `user:password@` part so a URL can be shown."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return urls.strip_credentials(url)
 
 
 def parse_model_id(text: str) -> tuple[str, str]:
@@ -173,22 +204,75 @@ def role_spec(settings: Settings, role: Role) -> ModelSpec:
     return configured_spec(settings, role) or ModelSpec(provider="local", model=DEFAULT_LOCAL_MODEL)
 
 
-def api_key_for(spec: ModelSpec, settings: Settings, role: Role) -> str | None:
-    """The key for a spec: role key, then LiteLLM's for litellm, then the vendor's conventional one."""
-    info = PROVIDERS[spec.provider]
-    key = _role_value(settings, role, "api_key")
-    if not key and spec.provider == "litellm" and settings.litellm_api_key:
-        key = settings.litellm_api_key.get_secret_value() or None
-    if not key and info.vendor_key:
-        vendor = getattr(settings, info.vendor_key.lower())
-        if spec.provider == "gemini" and vendor is None:
-            vendor = settings.google_api_key
-        key = vendor.get_secret_value() if isinstance(vendor, SecretStr) and vendor.get_secret_value() else None
-    if info.needs_key and not key:
-        raise ProviderError(
-            f"provider {spec.provider!r} needs an API key: set {role.upper()}_MODEL_API_KEY (or {info.vendor_key})"
+@dataclass(frozen=True)
+class BoundKey:
+    """A configured key and the one endpoint it may be sent to."""
+
+    variable: str
+    value: str
+    provider: str
+    endpoint: str | None  # normalised base URL; None: the vendor's own API
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() or None if value is not None else None
+
+
+def _endpoint(spec: ModelSpec) -> str | None:
+    """Where a spec's traffic goes; the vendor's own API (None) when it names its official URL."""
+    official = PROVIDERS[spec.provider].official_url
+    return None if spec.base_url == normalize_base_url(official) else spec.base_url
+
+
+def configured_keys(settings: Settings, role: Role) -> list[BoundKey]:
+    """The keys this role may use, most specific first, each bound to its endpoint."""
+    keys: list[BoundKey] = []
+    role_key = _secret(getattr(settings, f"{role}_model_api_key"))
+    spec = configured_spec(settings, role) if role_key else None
+    if role_key and spec is not None:
+        keys.append(BoundKey(f"{role.upper()}_MODEL_API_KEY", role_key, spec.provider, _endpoint(spec)))
+    litellm_key = _secret(settings.litellm_api_key)
+    if litellm_key and settings.litellm_base_url:
+        keys.append(
+            BoundKey("LITELLM_API_KEY", litellm_key, "litellm", normalize_base_url(settings.litellm_base_url))
         )
-    return key
+    for name, info in PROVIDERS.items():
+        variables = [info.vendor_key] if info.vendor_key else []
+        variables += ["GOOGLE_API_KEY"] if name == "gemini" else []
+        for variable in variables:
+            if value := _secret(getattr(settings, variable.lower())):
+                keys.append(BoundKey(variable, value, name, None))
+    return keys
+
+
+def bound_key(spec: ModelSpec, settings: Settings, role: Role) -> BoundKey | None:
+    """The first configured key whose endpoint is exactly the spec's; None when none belongs there."""
+    endpoint = _endpoint(spec)
+    for key in configured_keys(settings, role):
+        if key.endpoint == endpoint and key.provider == spec.provider:
+            return key
+    return None
+
+
+def api_key_for(spec: ModelSpec, settings: Settings, role: Role) -> str | None:
+    """The key for a spec: only a key configured for that very endpoint, else none (or an error)."""
+    key = bound_key(spec, settings, role)
+    info = PROVIDERS[spec.provider]
+    if key is None and info.needs_key:
+        raise ProviderError(_missing_key_message(spec, settings, role))
+    return key.value if key else None
+
+
+def _missing_key_message(spec: ModelSpec, settings: Settings, role: Role) -> str:
+    info = PROVIDERS[spec.provider]
+    role_variable = f"{role.upper()}_MODEL_API_KEY"
+    if _endpoint(spec) is not None and any(k.provider == spec.provider for k in configured_keys(settings, role)):
+        return (
+            f"provider {spec.provider!r} at {strip_credentials(spec.base_url or '')!r}: no key is configured for "
+            f"that endpoint, and a key is only sent to the endpoint it was configured for; set "
+            f"{role.upper()}_MODEL_PROVIDER, {role.upper()}_MODEL_BASE_URL and {role_variable} for it"
+        )
+    return f"provider {spec.provider!r} needs an API key: set {role_variable} (or {info.vendor_key})"
 
 
 def build_model(spec: ModelSpec, settings: Settings, role: Role) -> Model:

@@ -24,6 +24,8 @@ _PATTERNS = (
     re.compile(r"\bgsk_[A-Za-z0-9]{20,}\b"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
     re.compile(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{16,}"),
+    # Credentials in a URL (`https://user:password@host`): the label keeps the scheme and user.
+    re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*)(:)[^\s/@]+(?=@)"),
     re.compile(
         r"(?i)\b([\w.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|credential|private[_-]?key)[\w.-]*)"
         r"(\s*[=:]\s*|\"\s*:\s*\")['\"]?[^\s'\",}]{8,}"

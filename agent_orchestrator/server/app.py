@@ -10,6 +10,7 @@ from fastmcp import FastMCP
 
 from agent_orchestrator import __version__
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.server.config_tools import add_config_tools
 from agent_orchestrator.server.prompts import add_prompts
 from agent_orchestrator.server.resources import add_resources
 from agent_orchestrator.server.run_tools import add_run_tools
@@ -35,6 +36,7 @@ def create_server(runtime: Runtime | None = None) -> FastMCP:
     add_worker_tools(server, runtime)
     add_workflow_tools(server, runtime)
     add_run_tools(server, runtime)
+    add_config_tools(server, runtime)
     add_resources(server, runtime)
     add_prompts(server)
     return server

@@ -136,8 +136,7 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
             "list_workflows",
             "list_runs",
             "get_run",
-            "get_artifact",
-        ]
+            "get_artifact", 'show_config']
     )
 
 

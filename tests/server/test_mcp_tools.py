@@ -33,8 +33,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
             "list_workflows",
             "plan",
             "review",
-            "run_leader_worker",
-            "validate",
+            "run_leader_worker", 'show_config', "validate",
         ]
     )
     assert tools["list_workers"].annotations is not None and tools["list_workers"].annotations.read_only_hint
