@@ -7,6 +7,7 @@ This module only parses arguments; the agent stack is imported when a command ru
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,17 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def _seconds(text: str) -> float:
+    """A deadline in seconds: a number above 0 and at most an hour (argparse turns the error into exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most 3600")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a command such as 'pytest -q' (repeatable; run in order)",
     )
     validate.add_argument("--cwd", help="working directory inside the workspace")
-    validate.add_argument("--timeout", type=float, default=300.0, help="seconds per command (default 300)")
+    validate.add_argument(
+        "--timeout", type=_seconds, default=300.0, help="seconds per command, 0 < S <= 3600 (default 300)"
+    )
     _add_json(validate)
 
     plan = commands.add_parser("plan", help="plan a goal with the leader")
@@ -118,18 +132,32 @@ def build_parser() -> argparse.ArgumentParser:
     models_commands = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     _add_json(models_commands.add_parser("list", help="list configured models and providers"))
 
+    config = commands.add_parser("config", help="where settings come from; move keys out of a repository")
+    config_commands = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    _add_json(config_commands.add_parser("show", help="every setting and its origin (secrets never shown)"))
+    move = config_commands.add_parser(
+        "move-keys", help="move the keys a .env sets into the user config file, removing them there"
+    )
+    move.add_argument("--from", dest="source", default=".env", metavar="FILE", help="the file (default .env)")
+    move.add_argument("--all", action="store_true", help="move every setting it sets, not only keys")
+    _add_json(move)
+
     mcp = commands.add_parser("mcp", help="run or inspect the MCP server")
     mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="SUBCOMMAND", required=True)
     serve = mcp_commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP")
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP bind address (default 127.0.0.1); a non-loopback address needs AO_HTTP_TOKEN",
+    )
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     serve.add_argument(
         "--allow-origin",
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="a browser Origin to accept over HTTP (repeatable); others are refused",
+        help="a browser Origin to accept over HTTP, e.g. http://localhost:3000 (repeatable); others get 403",
     )
     _add_json(mcp_commands.add_parser("list-tools", help="list the server's tools"))
     config = mcp_commands.add_parser("config", help="print the MCP server entry for an MCP host")
@@ -144,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `ao` console script."""
+    # fastmcp reads FASTMCP_* settings from a `.env` in the working directory when it is imported; a
+    # file inside a workspace never configures anything, so point it at nothing (an explicit choice
+    # in the real environment still wins).
+    os.environ.setdefault("FASTMCP_ENV_FILE", os.devnull)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

@@ -23,8 +23,14 @@ ENV_PLACEHOLDERS = {
 }
 WHERE = {
     "claude-desktop": "Add to claude_desktop_config.json (Settings > Developer > Edit Config):",
-    "vscode": "Add to .vscode/mcp.json in your workspace (or the user-level mcp.json):",
-    "cursor": "Add to ~/.cursor/mcp.json (or .cursor/mcp.json in a project):",
+    "vscode": (
+        "Add to your user-level mcp.json (Command Palette > MCP: Open User Configuration). A workspace's "
+        ".vscode/mcp.json is repository content: anyone who can commit can change it."
+    ),
+    "cursor": (
+        "Add to ~/.cursor/mcp.json. A project's .cursor/mcp.json is repository content: anyone who can commit "
+        "can change it."
+    ),
 }
 
 

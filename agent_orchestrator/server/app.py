@@ -10,6 +10,7 @@ from fastmcp import FastMCP
 
 from agent_orchestrator import __version__
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.server.argument_errors import ArgumentErrors
 from agent_orchestrator.server.config_tools import add_config_tools
 from agent_orchestrator.server.prompts import add_prompts
 from agent_orchestrator.server.resources import add_resources
@@ -33,6 +34,7 @@ def create_server(runtime: Runtime | None = None) -> FastMCP:
         version=settings.mcp_server_version or __version__,
         mask_error_details=True,
     )
+    server.add_middleware(ArgumentErrors())
     add_worker_tools(server, runtime)
     add_workflow_tools(server, runtime)
     add_run_tools(server, runtime)

@@ -165,3 +165,15 @@ def test_host_config_is_json_with_absolute_command_and_no_secret(
     assert "WORKER_MODEL_API_KEY" in entry["env"]
     assert "canary-secret-value-123456" not in out + err
     assert entry["env"]["AO_STATE_DIR"].startswith("/")
+
+
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "1e9"])
+def test_a_bad_timeout_is_usage_with_a_message(timeout: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "validate", "--command", "git status", "--timeout", timeout)
+    assert code == 2 and "--timeout" in err and "seconds" in err and "Traceback" not in err
+
+
+def test_bad_tool_arguments_are_a_short_usage_error_without_the_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "runs", "list", "--limit", "-5", "--json")
+    error = json.loads(out)["error"]
+    assert code == 2 and error == "limit: Input should be greater than or equal to 1"
