@@ -1,7 +1,8 @@
 """`.ao/worker-profiles.json`: saved worker profiles, updated under a lock with atomic replace.
 
 A file that exists but cannot be read as profiles is reported and left untouched: saving over it
-would lose whatever the user had in it.
+would lose whatever the user had in it. Every save first removes the temp files that writers
+killed mid-save left behind (never a live writer's).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError
 from agent_orchestrator.interview.profile import WorkerCapabilityProfile
-from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir, file_lock
+from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir, file_lock, remove_stale_temps
 
 PROFILES_FILE = "worker-profiles.json"
 FORMAT_VERSION = 1
@@ -51,6 +52,7 @@ class ProfileStore:
         """Insert or replace one profile; concurrent savers serialise on the lock, none is lost."""
         ensure_state_dir(self.path.parent)
         with file_lock(self.path):
+            remove_stale_temps(self.path)
             document = self._read()
             document.profiles[profile.worker_id] = profile
             atomic_write_text(self.path, document.model_dump_json(indent=2) + "\n")

@@ -3,13 +3,18 @@
 Every workflow body runs inside `record_run`; whatever happens (success, invalid model output,
 an exhausted budget, a dead endpoint, cancellation) the run ends with a clear status and reason,
 and the nodes that finished stay recorded.
+
+A process that is being stopped (SIGTERM, see `agent_orchestrator.cli.signals`) says so with
+`note_stop`: its runs then end `interrupted` with that reason rather than `cancelled`. Runs still
+open when the process gives up waiting are finished by `finish_open_runs` before it exits.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +26,7 @@ from agent_orchestrator.store.runs import ArtifactRef, RunStatus
 
 ProgressCallback = Callable[[int, int, str], Awaitable[None]]
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -90,7 +96,8 @@ class RunContext:
         try:
             yield
         except BaseException as exc:
-            status, detail = "failed", f"{type(exc).__name__}: {exc}"
+            stopped = isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class())
+            status, detail = _status_of(exc) if stopped else ("failed", f"{type(exc).__name__}: {exc}")
             raise
         finally:
             duration = int((time.perf_counter() - begun) * 1000)
@@ -112,7 +119,56 @@ class RunContext:
                 await self.progress(self.done_nodes, total, message)
 
 
+@dataclass
+class _ProcessRuns:
+    """The runs this process has open, and why the process is stopping (None while it is not)."""
+
+    open: dict[str, RunContext] = field(default_factory=dict[str, RunContext])
+    stop_reason: str | None = None
+
+
+_PROCESS = _ProcessRuns()
+
+
+def note_stop(reason: str | None) -> None:
+    """Say why this process is stopping ("terminated by SIGTERM"); None when it no longer is."""
+    _PROCESS.stop_reason = reason
+
+
+def stop_reason() -> str | None:
+    return _PROCESS.stop_reason
+
+
+def finish_open_runs(reason: str) -> list[str]:
+    """End every run this process still has open as `interrupted` with `reason`; their ids."""
+    finished: list[str] = []
+    for context in list(_PROCESS.open.values()):
+        result = {"warnings": context.warnings}
+        try:
+            if context.runtime.runs.finish(context.run_id, "interrupted", reason, result, context.usage.as_dict()):
+                finished.append(context.run_id)
+        except Exception:  # one unwritable record must not keep the others open
+            logger.exception("could not finish run %s", context.run_id)
+        _PROCESS.open.pop(context.run_id, None)
+    return finished
+
+
+@contextmanager
+def _open(context: RunContext) -> Generator[None]:
+    """Count the run as open in this process (for `finish_open_runs`) for the duration of the block."""
+    _PROCESS.open[context.run_id] = context
+    try:
+        yield
+    finally:
+        _PROCESS.open.pop(context.run_id, None)
+
+
 def _status_of(exc: BaseException) -> tuple[RunStatus, str]:
+    stopping = _PROCESS.stop_reason
+    if stopping is not None and isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class()):
+        return "interrupted", stopping
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", "interrupted (KeyboardInterrupt)"
     if isinstance(exc, PolicyViolation):
         return "refused", str(exc)
     if isinstance(exc, AOError):
@@ -142,19 +198,19 @@ async def record_run(
     """Run `body` as a recorded run; the run is finished (succeeded or not) before this returns or raises."""
     run_id = runtime.runs.create(workflow, inputs)
     context = RunContext(runtime, run_id, workflow, expected_nodes, progress)
-    try:
-        result = await body(context)
-    except BaseException as exc:
-        status, reason = _status_of(exc)
-        with anyio.CancelScope(shield=True):
+    with _open(context):
+        try:
+            result = await body(context)
+        except BaseException as exc:
+            status, reason = _status_of(exc)
             runtime.runs.finish(run_id, status, reason, {"warnings": context.warnings}, context.usage.as_dict())
-        if isinstance(exc, AOError | anyio.get_cancelled_exc_class()):
-            raise
-        raise WorkflowFailed(run_id, reason) from exc
-    status, reason = outcome(result)
-    runtime.runs.finish(
-        run_id, status, reason, {**summarize(result), "warnings": context.warnings}, context.usage.as_dict()
-    )
+            if isinstance(exc, AOError | anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
+                raise  # cancellation, KeyboardInterrupt and SystemExit go on as they are
+            raise WorkflowFailed(run_id, reason) from exc
+        status, reason = outcome(result)
+        runtime.runs.finish(
+            run_id, status, reason, {**summarize(result), "warnings": context.warnings}, context.usage.as_dict()
+        )
     return result
 
 

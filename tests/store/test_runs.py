@@ -10,6 +10,7 @@ from agent_orchestrator.errors import NotFoundError, UsageError
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunStore
+from agent_orchestrator.workflows import recorder
 from agent_orchestrator.workflows.recorder import RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.runs import get_artifact, list_runs
 
@@ -102,3 +103,69 @@ async def test_a_cancelled_run_is_recorded_as_cancelled(runtime: Runtime) -> Non
         group.cancel_scope.cancel()
     [run] = runtime.runs.list()
     assert run.status == "cancelled" and run.reason == "the run was cancelled"
+
+
+async def test_a_keyboard_interrupt_ends_the_run_interrupted_and_propagates(runtime: Runtime) -> None:
+    async def body(ctx: RunContext) -> None:
+        async with ctx.node("First"):
+            pass
+        async with ctx.node("Second"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # not swallowed into a WorkflowFailed
+        await record_run(runtime, "demo", {}, body, expected_nodes=2)
+    [run] = runtime.runs.list()
+    record = runtime.runs.get(run.run_id)
+    assert record.status == "interrupted" and record.finished_at is not None
+    assert [(n.name, n.status) for n in record.nodes] == [("First", "succeeded"), ("Second", "interrupted")]
+
+
+async def test_a_run_cancelled_while_the_process_stops_says_why(runtime: Runtime) -> None:
+    import anyio
+
+    started = anyio.Event()
+
+    async def body(ctx: RunContext) -> None:
+        started.set()
+        await anyio.sleep(30)
+
+    recorder.note_stop("terminated by SIGTERM")
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: record_run(runtime, "demo", {}, body, expected_nodes=1))
+            await started.wait()
+            group.cancel_scope.cancel()
+    finally:
+        recorder.note_stop(None)
+    [run] = runtime.runs.list()
+    assert (run.status, run.reason) == ("interrupted", "terminated by SIGTERM")
+
+
+async def test_runs_still_open_are_finished_with_the_reason(runtime: Runtime) -> None:
+    import anyio
+
+    started = anyio.Event()
+    finished: list[str] = []
+
+    async def body(ctx: RunContext) -> None:
+        async with ctx.node("Only"):
+            started.set()
+            await anyio.sleep(30)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(lambda: record_run(runtime, "demo", {}, body, expected_nodes=1))
+        await started.wait()
+        finished = recorder.finish_open_runs("terminated by SIGTERM")
+        group.cancel_scope.cancel()
+    [run] = runtime.runs.list()
+    assert finished == [run.run_id]
+    assert (run.status, run.reason) == ("interrupted", "terminated by SIGTERM")  # the later cancel changes nothing
+    assert recorder.finish_open_runs("again") == []
+
+
+def test_a_run_is_finished_once(tmp_path: Path) -> None:
+    store = RunStore(tmp_path, Redactor())
+    run_id = store.create("demo", {})
+    assert store.finish(run_id, "succeeded", "", {}, {}) is True
+    assert store.finish(run_id, "failed", "late", {}, {}) is False
+    assert store.get(run_id).status == "succeeded"
