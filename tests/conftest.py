@@ -30,7 +30,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     for name in list(os.environ):
         if name.startswith(_CONFIG_PREFIXES) or name in _KEY_VARS:
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AO_ENV_FILE", "")
+    monkeypatch.setenv("AO_ENV_FILE", "")  # no user config file, unless a test names one
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".xdg-config"))
     monkeypatch.setenv("AO_STATE_DIR", str(tmp_path / ".ao"))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
