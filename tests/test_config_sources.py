@@ -58,7 +58,7 @@ def test_user_file_is_read_and_the_environment_wins(user_file: Path, monkeypatch
 def test_a_user_file_others_can_write_is_refused(user_file: Path) -> None:
     user_file.write_text("LOG_LEVEL=INFO\n")
     user_file.chmod(0o666)
-    with pytest.raises(ConfigError, match="writable by other users.*chmod 600"):
+    with pytest.raises(ConfigError, match=r"writable by other users.*chmod 600"):
         load_settings()
 
 

@@ -76,11 +76,17 @@ async def call_tool(
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from agent_orchestrator.cli import signals
+
     try:
+        signals.install()  # SIGTERM takes Ctrl-C's path: open runs end `interrupted`, with the reason
         from agent_orchestrator.config import load_settings
 
         settings = load_settings()
         configure_logging(settings)
+        warn_ignored_settings(settings)
+        if args.command == "config" and args.config_command == "move-keys":
+            return _move_keys(args)
         if args.command == "mcp" and args.mcp_command == "serve":
             return _serve(settings, args)
         if args.command == "mcp" and args.mcp_command == "config":
@@ -96,9 +102,36 @@ def run_command(args: argparse.Namespace) -> int:
     except AOError as exc:
         return _fail(str(exc), exc.exit_code, getattr(args, "json", False))
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return signals.interrupted()
+    finally:
+        signals.uninstall()
     return _report(args, tool, outcome)
+
+
+def warn_ignored_settings(settings: Settings) -> None:
+    """One stderr line when a workspace `.env` tried to set our settings: they were ignored, say how to move."""
+    ignored = settings.ignored_workspace_settings()
+    if ignored:
+        names = ", ".join(sorted({item.name.upper() for item in ignored}))
+        files = ", ".join(sorted({str(item.path) for item in ignored}))
+        logging.getLogger("agent_orchestrator.config").warning(
+            "ignored %s in %s: settings never come from a file inside a workspace; "
+            "`ao config show` lists them, `ao config move-keys` moves them to your user config file",
+            names,
+            files,
+        )
+
+
+def _move_keys(args: argparse.Namespace) -> int:
+    """Local only: edits the user's own configuration (see `cli/config_move.py`)."""
+    from pathlib import Path
+
+    from agent_orchestrator.cli.config_move import move_keys
+    from agent_orchestrator.config_sources import user_config_path
+
+    report = move_keys(Path(args.source), user_config_path(), everything=args.all).model_dump()
+    print(json.dumps(report, indent=2) if args.json else render.moved_keys(report))
+    return EXIT_FAILED if report["conflicts"] else EXIT_OK
 
 
 def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
@@ -141,6 +174,8 @@ def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
         return "fix_error", arguments, sys.stderr.isatty()
     if args.command == "workflows":
         return "list_workflows", {}, False
+    if args.command == "config":
+        return "show_config", {}, False
     if args.command == "validate":
         return "validate", {"commands": args.commands, "cwd": args.cwd, "timeout_s": args.timeout}, False
     return "list_models", {}, False
@@ -184,20 +219,14 @@ async def _list_tools(settings: Settings, as_json: bool) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    server = build_server(settings)
     if args.transport == "stdio":
-        server.run(transport="stdio", show_banner=False)
+        build_server(settings).run(transport="stdio", show_banner=False)
         return EXIT_OK
-    # Host and Origin are checked on every request (DNS-rebinding protection): only the bind
-    # address and loopback names are accepted as Host, only listed origins as Origin.
-    hosts = sorted({args.host, "127.0.0.1", "localhost", "[::1]"})
-    server.run(
-        transport="http",
-        show_banner=False,
-        host=args.host,
-        port=args.port,
-        host_origin_protection=True,
-        allowed_hosts=hosts,
-        allowed_origins=args.allow_origin,
-    )
+    from agent_orchestrator.server.http import plan_http, serve_http
+
+    # Checked before the server is built: no token on a non-loopback address refuses to start (exit 2).
+    # Every request then needs the bearer token (when set), a listed Origin (when it sends one) and a
+    # Host naming the bind address or loopback (DNS-rebinding protection).
+    serving = plan_http(settings, args.host, args.port, list(args.allow_origin))
+    serve_http(build_server(settings), serving)
     return EXIT_OK

@@ -36,6 +36,7 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "plan": plan,
         "run_leader_worker": leader_worker,
         "fix_error": fix,
+        "show_config": config_sources,
     }
     return renderers[tool](data)
 
@@ -179,11 +180,16 @@ def validation(data: dict[str, Any]) -> str:
 
 
 def run_list(data: dict[str, Any]) -> str:
+    """One row per run (a corrupt record has no start time); a HOST column when runs come from several hosts."""
     runs = data["runs"]
     if not runs:
         return "no recorded runs yet"
-    rows = [("RUN", "WORKFLOW", "STATUS", "STARTED", "REASON")]
-    rows += [(r["run_id"], r["workflow"], r["status"], r["started_at"][:19], r["reason"][:80]) for r in runs]
+    hosts = len({r.get("host") for r in runs if r.get("host")}) > 1
+    rows = [("RUN", "WORKFLOW", "STATUS", "STARTED", *(("HOST",) if hosts else ()), "REASON")]
+    for r in runs:
+        host = (r.get("host") or "-",) if hosts else ()
+        started = (r["started_at"] or "-")[:19]
+        rows.append((r["run_id"], r["workflow"], r["status"], started, *host, r["reason"][:80]))
     return _table(rows)
 
 
@@ -314,4 +320,35 @@ def fix(data: dict[str, Any]) -> str:
     if data["patch"] and not data["applied"]:
         lines += ["patch (not applied)", data["patch"].rstrip()]
     lines += _bullets("warnings", data["warnings"])
+    return "\n".join(lines)
+
+
+def config_sources(data: dict[str, Any]) -> str:
+    """`ao config show`: one row per setting that is set or not default, then what was ignored."""
+    absent = " (absent)" if data["user_config_file"] and not data["user_config_exists"] else ""
+    lines = [f"user config file  {data['user_config_file'] or 'disabled'}{absent}"]
+    rows = [("SETTING", "VALUE", "ORIGIN")]
+    for item in data["settings"]:
+        if item["origin"] == "default" and not item["is_set"]:
+            continue
+        value = item["value"] if item["value"] is not None else ("(secret, set)" if item["is_set"] else "-")
+        origin = item["origin"] + (f" {item['where']}" if item["where"] else "")
+        rows.append((item["name"], value, origin))
+    lines += ["", _table(rows)]
+    if data["ignored"]:
+        lines += ["", "IGNORED (a file inside a workspace never sets anything)"]
+        lines += [f"  {item['name']:<28} {item['where']}" for item in data["ignored"]]
+    lines += ["", *data["advice"]] if data["advice"] else []
+    return "\n".join(lines)
+
+
+def moved_keys(data: dict[str, Any]) -> str:
+    """`ao config move-keys`: what moved where, by name only."""
+    lines = [f"from {data['source']}", f"to   {data['user_config_file']}"]
+    lines += _bullets("moved", data["moved"])
+    lines += _bullets("already in the user config file (removed from the source)", data["already_there"])
+    lines += _bullets("conflicts (a different value is already set there; left in place)", data["conflicts"])
+    lines += _bullets("not keys, left in place (read them, then move them with --all)", data["left"])
+    if not (data["moved"] or data["already_there"] or data["conflicts"] or data["left"]):
+        lines.append("nothing to move: the file sets none of agent-orchestrator's settings")
     return "\n".join(lines)

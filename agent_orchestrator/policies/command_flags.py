@@ -1,7 +1,9 @@
 """The dangerous flags of allowed programs, with why each is refused, and the matcher that finds them.
 
 The program runs in the workspace with the user's rights, so anything that writes, runs another
-program or reads outside the workspace is refused, whatever the allowlist says.
+program, loads code named on the command line, reaches the network or reads outside the workspace
+is refused, whatever the allowlist says. Short-option clusters are read with the program's grammar
+(`command_grammar`): the letters after one that takes a value are that value, not more flags.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-PYTHON_NAME = re.compile(r"(?:python|pypy)(?:\d+(?:\.\d+)?)?")
+from agent_orchestrator.policies.command_grammar import PYTHON_NAME, Grammar, grammar_for
 
 FlagStyle = Literal["getopt", "exact", "tsc"]
 
@@ -19,7 +21,18 @@ FlagStyle = Literal["getopt", "exact", "tsc"]
 class _FlagRule:
     flags: tuple[str, ...]
     reason: str
-    safe_values: tuple[str, ...] = ()  # value prefixes that make the flag harmless (pytest `-p no:NAME`)
+    safe_values: tuple[str, ...] = ()  # values that make the flag harmless; `x:` is a prefix (pytest `-p no:NAME`)
+    only_values: re.Pattern[str] | None = None  # when set, only values matching it are refused
+
+    def refuses(self, value: str | None) -> bool:
+        """Whether the flag is dangerous with this value (its attached, `=` or next-word value, if any)."""
+        if self.only_values is not None:
+            return value is not None and self.only_values.search(value) is not None
+        if not self.safe_values or value is None:
+            return True
+        return not any(
+            value == safe or (safe.endswith(":") and value.startswith(safe)) for safe in self.safe_values
+        )
 
 
 @dataclass(frozen=True)
@@ -32,7 +45,6 @@ class _FlagTable:
 
     style: FlagStyle
     rules: tuple[_FlagRule, ...]
-    value_shorts: str = ""  # short options taking a value: the rest of the cluster is that value
     response_files: bool = False  # the program expands `@FILE` into more arguments the policy cannot see
     not_abbreviations: frozenset[str] = frozenset()  # real options that happen to prefix a dangerous one
 
@@ -47,19 +59,27 @@ def _table(
     rules: dict[str, str],
     *,
     safe_values: dict[str, tuple[str, ...]] | None = None,
-    value_shorts: str = "",
+    only_values: dict[str, re.Pattern[str]] | None = None,
     response_files: bool = False,
     not_abbreviations: frozenset[str] = frozenset(),
 ) -> _FlagTable:
     """Build a flag table from `{"--flag -f": "why it is refused"}`: one line per rule, easy to audit."""
-    safe = safe_values or {}
-    built = tuple(_FlagRule(tuple(flags.split()), reason, safe.get(flags, ())) for flags, reason in rules.items())
-    return _FlagTable(style, built, value_shorts, response_files, not_abbreviations)
+    safe, only = safe_values or {}, only_values or {}
+    built = tuple(
+        _FlagRule(tuple(flags.split()), reason, safe.get(flags, ()), only.get(flags))
+        for flags, reason in rules.items()
+    )
+    return _FlagTable(style, built, response_files, not_abbreviations)
 
 
+_REWRITES_SNAPSHOTS = "rewrites test source files (inline-snapshot)"
+_RUNS_GPG = "runs the gpg program named in git config to check signatures"
+_ESLINT_FORMATTERS = tuple(
+    str.split("stylish json json-with-metadata html checkstyle compact jslint-xml junit tap unix visualstudio")
+)
 _MYPY_REPORTS = "any-exprs cobertura-xml html linecount linecoverage lineprecision txt xml xslt-html xslt-txt"
-# Each program's dangerous flags, with why. The program runs in the workspace with the user's rights,
-# so anything that writes, runs another program or reads outside the workspace is refused.
+# Each program's dangerous flags, with why (from each program's --help). It runs in the workspace with the
+# user's rights, so writing, running or loading other code, the network and reading outside are refused.
 _FLAG_TABLES: dict[str, _FlagTable] = {
     "git": _table(
         "getopt",
@@ -68,7 +88,10 @@ _FLAG_TABLES: dict[str, _FlagTable] = {
             "--ext-diff": "runs the external diff program named in git config",
             "--textconv": "runs the text-conversion programs named in git config",
             "--no-index": "compares arbitrary files outside the repository",
+            "--show-signature": _RUNS_GPG,
+            "--format --pretty": _RUNS_GPG + " (`%G` placeholders)",
         },
+        only_values={"--format --pretty": re.compile("%G")},
         not_abbreviations=frozenset({"--text"}),
     ),
     "git apply": _table(
@@ -90,16 +113,22 @@ _FLAG_TABLES: dict[str, _FlagTable] = {
             "--basetemp": "pytest empties this directory before the run",
             "--junitxml --junit-xml --resultlog --result-log --report-log": _WRITES_REPORT,
             "--debug": "writes a debug log file",
+            "--log-file": "writes a log file",
             "--pdbcls": "imports an arbitrary debugger class",
+            "--pastebin": "uploads the test session to the bpaste.net pastebin service",
+            "--pyargs": "imports installed packages named on the command line and runs their tests",
+            "-W --pythonwarnings": "imports the module named in the warning filter's category (`::pkg.Warning`)",
+            "--inline-snapshot": _REWRITES_SNAPSHOTS + " (only disable, short-report and report are allowed)",
+            "--fix --review": _REWRITES_SNAPSHOTS,
         },
-        safe_values={"-p": ("no:",)},
-        value_shorts="kmrcW",
+        safe_values={"-p": ("no:",), "--inline-snapshot": ("disable", "short-report", "report")},
+        only_values={"-W --pythonwarnings": re.compile(r"^[^:]*:[^:]*:[^:]*\.")},
         response_files=True,
     ),
     "ruff": _table(
         "getopt",
         {
-            "--fix --fix-only --add-noqa": "rewrites source files",
+            "--fix --fix-only --add-noqa --add-ignore": "rewrites source files",
             "--output-file -o": _WRITES_REPORT,
             "--watch -w": _NEVER_EXITS,
         },
@@ -137,11 +166,13 @@ _FLAG_TABLES: dict[str, _FlagTable] = {
         {
             "--fix --fix-type": "rewrites source files",
             "--output-file -o": _WRITES_REPORT,
-            "--plugin --rulesdir --resolve-plugins-relative-to": "loads code named on the command line",
+            "--plugin --rulesdir --resolve-plugins-relative-to --parser": "loads code named on the command line",
+            "--format -f": "loads the formatter module named on the command line (built-in names are allowed)",
             "--cache --cache-location --cache-file": "writes a cache file",
             "--init": "runs a setup that installs packages",
             "--inspect-config --mcp": "starts a server that never exits",
         },
+        safe_values={"--format -f": _ESLINT_FORMATTERS},
     ),
     "rg": _table(
         "getopt",
@@ -151,11 +182,8 @@ _FLAG_TABLES: dict[str, _FlagTable] = {
             "--hostname-bin": "runs a program to find the host name",
             "--follow -L": "follows symlinks out of the workspace",
         },
-        value_shorts="efgtTmABCjMErd",
     ),
-    "grep": _table(
-        "getopt", {"--dereference-recursive -R": "follows symlinks out of the workspace"}, value_shorts="efmABCdD"
-    ),
+    "grep": _table("getopt", {"--dereference-recursive -R": "follows symlinks out of the workspace"}),
     "find": _table(
         "exact",
         {
@@ -210,18 +238,20 @@ def _flag_tables(argv: tuple[str, ...]) -> list[tuple[_FlagTable, int]]:
 
 def _flag_problem(argv: tuple[str, ...]) -> str | None:
     """Any dangerous flag of the program, wherever it appears (even after `--`, to stay simple)."""
+    grammar = grammar_for(argv)
     for table, start in _flag_tables(argv):
         for index in range(start, len(argv)):
             word = argv[index]
             if table.response_files and word.startswith("@"):
                 return f"{word!r} would read more arguments from a file"
-            rule = _flag_hit(table, word, argv[index + 1] if index + 1 < len(argv) else None)
+            rule = _flag_hit(table, grammar, word, argv[index + 1] if index + 1 < len(argv) else None)
             if rule:
                 return f"{argv[0]!r} option {word!r} {rule.reason}"
     return None
 
 
-def _flag_hit(table: _FlagTable, word: str, next_word: str | None) -> _FlagRule | None:
+def _flag_hit(table: _FlagTable, grammar: Grammar | None, word: str, next_word: str | None) -> _FlagRule | None:
+    """The rule `word` breaks; a cluster is read with the program's grammar (without one, every letter counts)."""
     if not word.startswith("-") or word in ("-", "--"):
         return None
     if table.style != "getopt" or word.startswith("--"):
@@ -229,8 +259,8 @@ def _flag_hit(table: _FlagTable, word: str, next_word: str | None) -> _FlagRule 
     for at, letter in enumerate(word[1:], start=2):
         rule = next((r for r in table.rules if f"-{letter}" in r.flags), None)
         if rule:
-            return None if _safe_value(rule, word[at:] or next_word) else rule
-        if letter in table.value_shorts:
+            return rule if rule.refuses(word[at:] or next_word) else None
+        if grammar is not None and grammar.takes_value(letter):
             return None
     return None
 
@@ -247,10 +277,7 @@ def _long_hit(table: _FlagTable, word: str, next_word: str | None) -> _FlagRule 
         return None
     for rule in table.rules:
         # A unique prefix is accepted by git's and argparse's parsers, so `--ext-d` counts as `--ext-diff`.
-        if any(flag.startswith("--") and flag.lower().startswith(name) for flag in rule.flags):
-            return None if _safe_value(rule, value if equals else next_word) else rule
+        matches = any(flag.startswith("--") and flag.lower().startswith(name) for flag in rule.flags)
+        if matches and rule.refuses(value if equals else next_word):
+            return rule
     return None
-
-
-def _safe_value(rule: _FlagRule, value: str | None) -> bool:
-    return bool(rule.safe_values) and value is not None and value.startswith(rule.safe_values)

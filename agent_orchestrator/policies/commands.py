@@ -3,8 +3,9 @@
 `CommandPolicy.check` refuses, in this order: over-long input; control characters, shell
 metacharacters and invisible Unicode anywhere in the text; unbalanced quotes; look-alike Unicode;
 an environment prefix, a path or a wrapper as the program; the program's dangerous flags; commands
-not on the allowlist; arguments naming paths outside the workspace; programs that PATH only finds
-inside the workspace. Pure: nothing here runs anything.
+not on the allowlist; option clusters the program's grammar cannot parse; values naming paths
+outside the workspace; programs that PATH only finds inside the workspace. Pure: nothing here runs
+anything. `SafetyPolicy` then refuses values naming sensitive files (`.env`, keys, `.git/`).
 
 Decisions worth knowing:
 - Metacharacters (`; & | newline $ backtick < >`) are refused even inside quotes. Quoted they would
@@ -18,6 +19,15 @@ Decisions worth knowing:
   and switching it back off (`--no-check`, `--noEmit false`) is refused.
 - Long options match by unique prefix, as git and argparse accept them (`--ext-d`); dangerous flags
   are refused even after `--`, which at worst refuses a strangely named file.
+- Every value a command names is checked, whatever its spelling: positional words, `-c X`, `-cX`,
+  `-qcX` inside a cluster, `--long=X`, `--long X`, and git's `<rev>:<path>`, `:<n>:<path>` and
+  `:(magic)<path>` (whose `..` must not lead out). One function (`command_grammar.named_values`)
+  lists them for both the workspace check here and the sensitive-file check in `SafetyPolicy`.
+- Short options are read with each default program's grammar (flag letters, letters taking a path,
+  letters taking a pattern or expression, whose values are not paths: `grep -e /x`, `pytest -k x`).
+  A cluster with a letter the grammar does not know is refused (`command.unknown_option`): the rest
+  of the word could be a value. Programs without a grammar (added by AO_ALLOWED_COMMANDS) are read
+  conservatively: any text after an option letter may be a path, and is checked as one.
 - Allowlisted commands may run in dry-run: dry-run governs writes, and every default entry only
   reads or validates. Test runners and linters still execute the project's own code (conftest.py,
   plugins named in its config): the policy stops command injection, it is not a sandbox.
@@ -38,7 +48,8 @@ from pathlib import Path
 from typing import Literal
 
 from agent_orchestrator.errors import ConfigError, PolicyViolation
-from agent_orchestrator.policies.command_flags import PYTHON_NAME, dangerous_flag
+from agent_orchestrator.policies.command_flags import dangerous_flag
+from agent_orchestrator.policies.command_grammar import PYTHON_NAME, NamedValue, OptionError, named_values
 
 CommandRule = Literal[
     "command.empty",
@@ -53,6 +64,7 @@ CommandRule = Literal[
     "command.executable_path",
     "command.wrapper",
     "command.dangerous_flag",
+    "command.unknown_option",
     "command.not_allowed",
     "command.outside_workspace",
     "command.not_found",
@@ -113,6 +125,7 @@ class ParsedCommand:
     argv: tuple[str, ...]
     program: str  # absolute path of the executable found on PATH (not symlink-resolved, so venvs work)
     rule: str  # the allowlist entry that matched, e.g. "git diff"
+    values: tuple[NamedValue, ...] = ()  # every path the arguments name (`named_values`), all checked
 
 
 @dataclass(frozen=True)
@@ -150,8 +163,13 @@ class CommandPolicy:
             raise _refuse("command.dangerous_flag", problem)
         entry = self._match(argv)
         _check_pinned_flags(entry, argv)
-        _check_paths(argv[len(entry.words) :], workspace)
-        return ParsedCommand(argv=argv, program=_resolve_program(argv[0], workspace), rule=entry.text)
+        try:
+            values = named_values(argv, len(entry.words))
+        except OptionError as exc:
+            raise _refuse("command.unknown_option", str(exc)) from None
+        _check_paths(values, workspace)
+        program = _resolve_program(argv[0], workspace)
+        return ParsedCommand(argv=argv, program=program, rule=entry.text, values=values)
 
     def _match(self, argv: tuple[str, ...]) -> _Entry:
         """The most specific entry whose words start the argv (whole words: `git log` is not `git logout`)."""
@@ -280,26 +298,23 @@ def _check_pinned_flags(entry: _Entry, argv: tuple[str, ...]) -> None:
                 )
 
 
-def _check_paths(words: Sequence[str], workspace: str) -> None:
-    """Arguments naming a path (`/abs`, `../x`, `~/x`, a symlink that leads out) must stay in the workspace."""
-    for word in words:
-        value = _path_value(word)
-        if value is None:
+def _check_paths(values: Sequence[NamedValue], workspace: str) -> None:
+    """Every path a command names (`/abs`, `../x`, `~/x`, a symlink that leads out) must stay in the workspace.
+
+    A git path (`HEAD:../x`) names repository content, not a file: only its `..` may not lead out.
+    """
+    for named in values:
+        if named.kind == "git_path":
+            if not _inside(os.path.normpath(os.path.join(workspace, named.value)), workspace):
+                raise _refuse(
+                    "command.outside_workspace",
+                    f"{named.word!r} names the git path {named.value!r}, which leads outside the workspace",
+                )
             continue
+        value = named.value
         if value.startswith("~") or not _inside(os.path.realpath(os.path.join(workspace, value)), workspace):
-            raise _refuse(
-                "command.outside_workspace", f"{word!r} names a path outside the workspace {workspace!r}"
-            )
-
-
-def _path_value(word: str) -> str | None:
-    """The part of a word that may name a path: the word, an option's `=value`, or `-o/abs` attached."""
-    if not word.startswith("-"):
-        return word
-    if "=" in word:
-        return word.split("=", 1)[1]
-    attached = word[2:] if not word.startswith("--") else ""
-    return attached if attached.startswith(("/", "~", "..")) else None
+            shown = repr(named.word) if named.word == value else f"{named.word!r} (value {value!r})"
+            raise _refuse("command.outside_workspace", f"{shown} names a path outside the workspace {workspace!r}")
 
 
 def _inside(path: str, root: str) -> bool:

@@ -1,8 +1,16 @@
 """Run a command the policy accepted: argv only (no shell), stdin closed, a scrubbed environment, a deadline.
 
-The child gets its own process group, so a timeout (or our cancellation) kills everything it
-started, not just the first process. Output is drained to the end but only the first `output_cap`
-bytes per stream are kept, so a chatty command cannot exhaust memory; what is kept is redacted.
+Everything the command started goes when it ends or times out (or we are cancelled): its process
+group, then, on Linux, every process of ours in its session or carrying its `AO_COMMAND_TOKEN` in
+the environment, found by a bounded sweep of /proc (stopped first so none can fork away, then
+killed). That catches `setsid` grandchildren and double-forked daemons without cgroups. Limit: a
+process that both leaves the session and scrubs its environment escapes; without /proc (macOS)
+only the group is killed.
+
+Git never runs a program the repository's config names (`git_config`). Output is drained to the
+end but only the first `output_cap` bytes per stream are kept, so a chatty command cannot exhaust
+memory; sensitive files' content is withheld from what is kept (`sensitive_output`), then it is
+redacted.
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +32,9 @@ from anyio.abc import ByteReceiveStream, Process
 
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.commands import ParsedCommand, safe_search_path
+from agent_orchestrator.policies.git_config import BASELINE, check_git_arguments, is_git, repository_overrides
 from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.policies.sensitive_output import Filtered, SensitiveReason, withhold_sensitive
 
 # Inherited from our environment; everything else (keys, tokens, LEADER_/WORKER_/LITELLM_/AO_ config) is dropped.
 _KEPT_ENV = frozenset(
@@ -31,7 +42,7 @@ _KEPT_ENV = frozenset(
 )
 _KEPT_ENV_PREFIXES = ("LC_",)
 # Always set: no colours or pagers, no prompts, no opportunistic index writes, no .pyc files in the
-# workspace, and git's fsmonitor hook (a program named in repository config) switched off.
+# workspace; git's config overrides come from `git_config`.
 _FORCED_ENV: dict[str, str] = {
     "NO_COLOR": "1",
     "CI": "1",
@@ -41,9 +52,7 @@ _FORCED_ENV: dict[str, str] = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_OPTIONAL_LOCKS": "0",
     "PYTHONDONTWRITEBYTECODE": "1",
-    "GIT_CONFIG_COUNT": "1",
-    "GIT_CONFIG_KEY_0": "core.fsmonitor",
-    "GIT_CONFIG_VALUE_0": "false",
+    **BASELINE.environment(),
 }
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE", re.IGNORECASE)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -55,6 +64,9 @@ _INJECTING_NAMES = frozenset(
 )
 # Kept beyond the cap before redaction, so a secret straddling the cut is still recognised whole.
 _REDACTION_MARGIN = 4096
+# Marks every process a command starts (children inherit it), so the sweep finds those that left the group.
+TOKEN_VARIABLE = "AO_COMMAND_TOKEN"
+_SWEEP_ROUNDS = 16
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,9 @@ class CommandResult:
     timed_out: bool
     truncated: bool  # either stream produced more than `output_cap` bytes
     duration_ms: int
+    withheld: tuple[str, ...] = ()  # sensitive files whose content was withheld from the output
+    withheld_lines: int = 0
+    git_config_neutralised: tuple[str, ...] = ()  # repository git config keys overridden ("key (origin)")
 
     @property
     def succeeded(self) -> bool:
@@ -99,11 +114,14 @@ class _Capture:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             return
 
-    def text(self, redact: Redactor) -> str:
-        """Decode, redact, then cut to the cap (redacting first so a cut never exposes part of a secret)."""
-        text = redact(self._data.decode("utf-8", errors="replace"))
+    def text(self, redact: Redactor, sensitive: SensitiveReason | None) -> Filtered:
+        """Decode, withhold sensitive content, redact, then cut to the cap (never exposing part of a secret)."""
+        decoded = self._data.decode("utf-8", errors="replace")
+        filtered = withhold_sensitive(decoded, sensitive) if sensitive is not None else Filtered(decoded)
+        text = redact(filtered.text)
         encoded = text.encode("utf-8")
-        return encoded[: self._cap].decode("utf-8", errors="ignore") if len(encoded) > self._cap else text
+        text = encoded[: self._cap].decode("utf-8", errors="ignore") if len(encoded) > self._cap else text
+        return Filtered(text, filtered.paths, filtered.lines)
 
 
 def command_env(
@@ -140,34 +158,69 @@ async def run_command(
     output_cap: int = 1_000_000,
     redact: Redactor,
     extra_env: Mapping[str, str] | None = None,
+    sensitive: SensitiveReason | None = None,
 ) -> CommandResult:
-    """Run `parsed` in `cwd` and report what happened; a failing or hanging command is a result, not an error."""
+    """Run `parsed` in `cwd` and report what happened; a failing or hanging command is a result, not an error.
+
+    `sensitive` (a path's reason to be secret, or None) withholds such files' content from the output.
+    A git command whose repository config cannot be neutralised raises `PolicyViolation` and never starts.
+    """
     if timeout_s <= 0 or output_cap < 0:
         raise UsageError(f"timeout_s must be > 0 and output_cap >= 0 (got {timeout_s!r}, {output_cap!r})")
     if not os.path.isabs(parsed.program):
         raise PolicyViolation(f"{parsed.program!r} is not an absolute path", rule="command.executable_path")
     env = command_env(os.environ, workspace=os.path.realpath(cwd), extra=extra_env)
+    token = uuid.uuid4().hex
+    env[TOKEN_VARIABLE] = token
     started = time.perf_counter()
     try:
+        neutralised = await _neutralise_git_config(parsed, cwd, env)
         process = await _spawn(parsed, cwd, env)
+        started_ticks = stat[1] if (stat := _proc_stat(process.pid)) is not None else 0
     except OSError as exc:
         reason = f"could not start {parsed.argv[0]!r} ({parsed.program!r}) in {str(cwd)!r}: {exc.strerror or exc}"
         return CommandResult(parsed.argv, None, "", redact(reason), False, False, _elapsed_ms(started))
     stdout, stderr = _Capture(output_cap), _Capture(output_cap)
+    reap = _Reaper(process.pid, token, started_ticks)
     try:
-        exit_code, timed_out = await _supervise(process, stdout, stderr, timeout_s)
+        exit_code, timed_out = await _supervise(process, stdout, stderr, timeout_s, reap)
     finally:
-        # Also on success: background children the command left behind go with it.
-        _kill_group(process.pid)
+        reap.once()  # after a timeout or a cancellation; on exit `_supervise` already did
         await process.aclose()
+    out, err = stdout.text(redact, sensitive), stderr.text(redact, sensitive)
+    note = _neutralised_note(neutralised) if neutralised and exit_code != 0 else ""
     return CommandResult(
         argv=parsed.argv,
         exit_code=exit_code,
-        stdout=stdout.text(redact),
-        stderr=stderr.text(redact),
+        stdout=out.text,
+        stderr=err.text + redact(note),
         timed_out=timed_out,
         truncated=stdout.truncated or stderr.truncated,
         duration_ms=_elapsed_ms(started),
+        withheld=tuple(dict.fromkeys((*out.paths, *err.paths))),
+        withheld_lines=out.lines + err.lines,
+        git_config_neutralised=neutralised,
+    )
+
+
+async def _neutralise_git_config(parsed: ParsedCommand, cwd: Path, env: dict[str, str]) -> tuple[str, ...]:
+    """For git: override every program the repository's config names (in `env`); the keys overridden."""
+    if not is_git(parsed.argv, parsed.program) or not os.path.isdir(cwd):
+        return ()
+    check_git_arguments(parsed.argv)
+    overrides = await repository_overrides(parsed.program, cwd, env)
+    for name in [name for name in env if name.startswith("GIT_CONFIG_")]:
+        del env[name]
+    env.update(overrides.environment())
+    return overrides.neutralised
+
+
+def _neutralised_note(neutralised: tuple[str, ...]) -> str:
+    keys = ", ".join(neutralised[:10]) + (", ..." if len(neutralised) > 10 else "")
+    return (
+        f"\n[ao: the repository's git config names programs, overridden so that none runs: {keys}. "
+        "A command that needs one of them (an external diff, a textconv or filter driver) fails instead; "
+        "run it yourself outside the orchestrator if you trust that config.]\n"
     )
 
 
@@ -187,15 +240,104 @@ async def _spawn(parsed: ParsedCommand, cwd: Path, env: Mapping[str, str]) -> Pr
 
 
 async def _supervise(
-    process: Process, stdout: _Capture, stderr: _Capture, timeout_s: float
+    process: Process, stdout: _Capture, stderr: _Capture, timeout_s: float, reap: Callable[[], None]
 ) -> tuple[int | None, bool]:
-    """Drain both pipes until the process exits and closes them, or the deadline passes."""
+    """Drain both pipes until the process exits, or the deadline passes.
+
+    When it exits, `reap` kills what it left behind, so a background grandchild holding the pipes
+    open cannot keep the command running until the deadline; what they hold is still drained.
+    """
     with anyio.move_on_after(timeout_s) as deadline:
         async with anyio.create_task_group() as group:
             group.start_soon(stdout.drain, process.stdout)
             group.start_soon(stderr.drain, process.stderr)
             await process.wait()
+            reap()
     return process.returncode, deadline.cancelled_caught
+
+
+@dataclass
+class _Reaper:
+    """Kills everything a command started, once: also on success, background children go with it."""
+
+    pid: int
+    token: str
+    started_ticks: int
+    done: bool = False
+
+    def __call__(self) -> None:
+        _kill_everything(self.pid, self.token, self.started_ticks)
+        self.done = True
+
+    def once(self) -> None:
+        if not self.done:
+            self()
+
+
+def _kill_everything(pid: int, token: str, started_ticks: int) -> None:
+    """Kill the command's process group, then sweep /proc for what left it (session or token)."""
+    _kill_group(pid)
+    if not os.path.isdir("/proc"):
+        return
+    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    stopped: set[int] = set()
+    for _ in range(_SWEEP_ROUNDS):  # stop first: a stopped process cannot fork a child we have not seen
+        found = [found for found in _marked_processes(pid, marker, started_ticks) if found not in stopped]
+        if not found:
+            break
+        for found_pid in found:
+            _signal(found_pid, signal.SIGSTOP)
+        stopped.update(found)
+    for found_pid in stopped:
+        _signal(found_pid, signal.SIGKILL)
+
+
+def _marked_processes(session: int, marker: bytes, started_ticks: int) -> list[int]:
+    """Processes in the command's session (its id is the child's pid) or carrying its token.
+
+    Only processes started since the command (`/proc/PID/stat` start time) can carry its token, so
+    only their environment is read: one small read per process otherwise.
+    """
+    me = os.getpid()
+    found: list[int] = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me or (stat := _proc_stat(name)) is None:
+            continue
+        session_id, start = stat
+        if session_id == session or (start >= started_ticks and marker in _read_proc(name, "environ")):
+            found.append(int(name))
+    return found
+
+
+def _proc_stat(pid: int | str) -> tuple[int, int] | None:
+    """(session id, start time in clock ticks since boot) from /proc/PID/stat, or None."""
+    try:
+        fields = _read_proc(pid, "stat").rsplit(b")", 1)[1].split()
+        return int(fields[3]), int(fields[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def _read_proc(pid: int | str, name: str) -> bytes:
+    """A /proc file's content, or b"" when it is gone or not ours to read."""
+    try:
+        fd = os.open(f"/proc/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    try:
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _signal(pid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signum)
 
 
 def _kill_group(pgid: int) -> None:

@@ -7,22 +7,22 @@ a caller as data.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation
+from agent_orchestrator.policies.command_grammar import NamedValue
 from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
 from agent_orchestrator.policies.paths import FileRead, PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import CommandResult, run_command
+from agent_orchestrator.policies.sensitive_output import unattributed_search
 from agent_orchestrator.policies.untrusted import untrusted_block
 from agent_orchestrator.policies.writes import WritePolicy, WriteResult, write_or_preview
 from agent_orchestrator.store.audit import AuditLog
-
-# Path rules that also bind command arguments: `rg KEY .env` must not read what a tool may not.
-SENSITIVE_PATH_RULES = frozenset({"path.env_file", "path.secret_file", "path.git_internals", "path.state_dir"})
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class SafetyPolicy:
         shown = command if isinstance(command, str) else " ".join(command)
         try:
             parsed = self.commands.check(command, cwd=cwd or self.root)
-            self._check_sensitive_arguments(parsed)
+            self._check_sensitive_arguments(parsed, cwd or self.root)
         except PolicyViolation as exc:
             self.audit.record("command", shown, "refused", str(exc), rule=exc.rule)
             raise
@@ -90,19 +90,34 @@ class SafetyPolicy:
     async def run(
         self, command: str | Sequence[str], *, cwd: Path | None = None, timeout_s: float = 120.0
     ) -> CommandResult:
-        """Check, run and audit one command; refused commands raise `PolicyViolation` and never start."""
+        """Check, run and audit one command; refused commands raise `PolicyViolation` and never start.
+
+        Sensitive files' content is withheld from the output (searches that would not name each
+        line's file are refused), and git runs no program its repository's config names.
+        """
         workdir = cwd or self.root
         parsed = self.check_command(command, cwd=workdir)
-        result = await run_command(parsed, cwd=workdir, timeout_s=timeout_s, redact=self.redact)
+        shown = " ".join(parsed.argv)
+        try:
+            if (problem := unattributed_search(parsed.argv)) is not None:
+                raise PolicyViolation(
+                    f"command refused [command.unattributed_output]: {problem}, so sensitive files' content "
+                    "could not be withheld from it; keep file names in the output",
+                    rule="command.unattributed_output",
+                )
+            result = await run_command(
+                parsed, cwd=workdir, timeout_s=timeout_s, redact=self.redact, sensitive=self.paths.sensitive_reason
+            )
+        except PolicyViolation as exc:
+            self.audit.record("command", shown, "refused", str(exc), rule=exc.rule)
+            raise
         outcome = "timed out" if result.timed_out else f"exit code {result.exit_code}"
-        self.audit.record(
-            "command",
-            " ".join(parsed.argv),
-            "executed",
-            outcome,
-            rule=parsed.rule,
-            details={"duration_ms": result.duration_ms, "cwd": str(workdir)},
-        )
+        details: dict[str, object] = {"duration_ms": result.duration_ms, "cwd": str(workdir)}
+        if result.withheld:
+            details.update(withheld=list(result.withheld), withheld_lines=result.withheld_lines)
+        if result.git_config_neutralised:
+            details["git_config_neutralised"] = list(result.git_config_neutralised)
+        self.audit.record("command", shown, "executed", outcome, rule=parsed.rule, details=details)
         return result
 
     def write(self, path: str | Path, text: str | None, *, requested: bool) -> WriteResult:
@@ -120,13 +135,32 @@ class SafetyPolicy:
         """Repository content for a model: redacted, then fenced as untrusted data."""
         return untrusted_block(kind, self.redact(text), source=source)
 
-    def _check_sensitive_arguments(self, parsed: ParsedCommand) -> None:
-        for word in parsed.argv[1:]:
-            value = word.partition("=")[2] if word.startswith("-") else word
-            if not value:
-                continue
-            try:
-                self.paths.resolve_read(value)
-            except PolicyViolation as exc:
-                if exc.rule in SENSITIVE_PATH_RULES:
-                    raise PolicyViolation(f"argument {word!r}: {exc}", rule="command.sensitive_path") from None
+    def _check_sensitive_arguments(self, parsed: ParsedCommand, cwd: Path) -> None:
+        """Refuse a command naming a file no tool may read: `.env`, keys, `.git/`, the state dir.
+
+        Checks every value the command policy found (`parsed.values`: words, option values in any
+        spelling, git object paths), by the names it spells and by the names of its real path.
+        """
+        for named in parsed.values:
+            reason = self._sensitive_reason(named, cwd)
+            if reason is not None:
+                shown = (
+                    repr(named.word) if named.word == named.value else f"{named.word!r} (names {named.value!r})"
+                )
+                raise PolicyViolation(
+                    f"command refused [command.sensitive_path]: argument {shown}: {reason}; "
+                    "commands may not name files the path policy refuses",
+                    rule="command.sensitive_path",
+                )
+
+    def _sensitive_reason(self, named: NamedValue, cwd: Path) -> str | None:
+        if named.kind == "git_path":
+            return self.paths.sensitive_reason(named.value)
+        root = str(self.root).rstrip(os.sep) + os.sep
+        spelled = named.value.removeprefix(root)  # the root's own ancestors are not held against it
+        if os.path.isabs(spelled):
+            return None  # outside the root: the command policy has refused it already
+        # The names as written (`a/../.env`), then the names of the real path (a symlink to `.env`).
+        real = os.path.realpath(os.path.join(cwd, named.value))
+        inside = real.removeprefix(root) if real.startswith(root) else ""
+        return self.paths.sensitive_reason(spelled) or self.paths.sensitive_reason(inside)

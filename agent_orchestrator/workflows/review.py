@@ -4,6 +4,10 @@ Deterministic analysis runs first and its facts stand on their own; the reviewer
 summary, risks, missing tests and follow-ups. A large diff is split and its parts reviewed in
 parallel. A reviewer finding that does not cite a file and line of the diff is dropped and
 counted, never shown; a reviewer that cannot produce valid output fails the run.
+
+Sensitive files in the change (`.env*`, private keys, credentials files, git internals, by the
+path policy's names, old or new) are withheld: their hunks reach no model, no artifact and no
+result; the analysis and the result name them and say why, and each is a high-severity risk.
 """
 
 from __future__ import annotations
@@ -19,10 +23,8 @@ from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
 from agent_orchestrator.agents.build import build_agent
 from agent_orchestrator.agents.models import ReviewDraft
 from agent_orchestrator.agents.prompts import CODE_REVIEWER
-from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.repo import git
-from agent_orchestrator.repo.diff import DEFAULT_MAX_BYTES, FileChange, ParsedDiff, parse_diff
+from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
@@ -30,24 +32,28 @@ from agent_orchestrator.workflows.review_analysis import (
     DiffAnalysis,
     DroppedFinding,
     ReviewFinding,
+    WithheldFile,
     analyse_diff,
     check_citations,
     drop_reasons,
     secret_findings,
+    withheld_findings,
+    withhold_sensitive,
 )
 from agent_orchestrator.workflows.review_parts import (
     ReviewLimits,
     ReviewPart,
-    added_change,
+    ReviewRequest,
     files_label,
+    load_diff,
     part_prompt,
     render_file,
     review_in_parallel,
+    review_request,
     split_diff,
 )
 
 REVIEW_NODES = ("LoadDiff", "AnalyseDiff", "SplitDiff", "ReviewParts", "CheckCitations", "MergeReviews")
-MAX_FILES = 100
 ReviewStatus = Literal["reviewed", "nothing_to_review"]
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -69,21 +75,14 @@ class ReviewResult(BaseModel):
     drop_reasons: dict[str, int] = {}
     dropped: list[DroppedFinding] = []
     parts_reviewed: int = 0
-    diff_artifact: ArtifactRef | None = Field(default=None, description="the whole diff, stored when it is large")
+    withheld_files: list[WithheldFile] = Field(
+        default=[], description="sensitive files (.env, keys, credentials) whose hunks no model was shown"
+    )
+    diff_artifact: ArtifactRef | None = Field(
+        default=None, description="the diff (without withheld files), stored when it is large"
+    )
     warnings: list[str] = []
     usage: dict[str, int | float | None] = {}
-
-
-@dataclass(frozen=True)
-class ReviewRequest:
-    """Exactly one input kind: a git range, a diff file, or files reviewed whole."""
-
-    diff_range: str | None = None
-    diff_file: str | None = None
-    files: tuple[str, ...] = ()
-
-    def as_inputs(self) -> dict[str, Any]:
-        return {"diff_range": self.diff_range, "diff_file": self.diff_file, "files": list(self.files)}
 
 
 @dataclass
@@ -115,10 +114,22 @@ class LoadDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
     request: ReviewRequest
 
     async def run(self, ctx: Ctx) -> AnalyseDiff:
-        async with ctx.deps.run.node("LoadDiff"):
-            source, text, diff = await load_diff(ctx.deps, self.request)
+        deps = ctx.deps
+        async with deps.run.node("LoadDiff"):
+            loaded = await load_diff(deps.runtime.safety, deps.run, deps.limits, self.request)
+            sensitive = deps.runtime.safety.paths.sensitive_reason
+            visible, withheld = withhold_sensitive(loaded.diff, sensitive, loaded.withheld)
+            text = loaded.text
+            if withheld:
+                # The stored diff is what a model may see, rendered: nothing of a withheld file, not even its note.
+                text = "\n".join(render_file(change) for change in visible.files)
+                names = files_label(tuple(item.path for item in withheld))
+                deps.run.warn(
+                    f"{len(withheld)} sensitive file(s) withheld from the reviewer (never shown): {names}"
+                )
         # The command runner redacts git's output, so secrets there are found by their placeholders.
-        return AnalyseDiff(source, text, diff, redacted_on_read=self.request.diff_range is not None)
+        redacted = self.request.diff_range is not None
+        return AnalyseDiff(loaded.source, text, visible, withheld, redacted_on_read=redacted)
 
 
 @dataclass
@@ -128,6 +139,7 @@ class AnalyseDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
     source: str
     text: str
     diff: ParsedDiff
+    withheld: list[WithheldFile]
     redacted_on_read: bool = False
 
     async def run(self, ctx: Ctx) -> SplitDiff | End[ReviewResult]:
@@ -135,11 +147,16 @@ class AnalyseDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
         async with deps.run.node("AnalyseDiff"):
             state.source, state.diff = self.source, self.diff
             analysis = state.analysis = analyse_diff(
-                self.diff, deps.runtime.redact, deps.limits, redacted_on_read=self.redacted_on_read
+                self.diff,
+                deps.runtime.redact,
+                deps.limits,
+                redacted_on_read=self.redacted_on_read,
+                withheld=self.withheld,
             )
             if analysis.is_large:
                 # The diff itself stays out of the result: hosts cap tool results, artifacts are fetched by id.
-                state.diff_artifact = deps.run.artifact("diff", self.text, "text/x-diff")
+                media_type = "text/plain" if self.withheld else "text/x-diff"
+                state.diff_artifact = deps.run.artifact("diff", self.text, media_type)
         if not any(change.hunks for change in self.diff.files):
             return End(_nothing_to_review(state, deps.run, analysis))
         return SplitDiff()
@@ -259,66 +276,6 @@ async def review(
     )
 
 
-def review_request(diff_range: str | None, diff_file: str | None, files: list[str] | None) -> ReviewRequest:
-    """Check the caller gave exactly one input kind, well-formed."""
-    given = [
-        name for name, value in (("--diff", diff_range), ("--diff-file", diff_file), ("--file", files)) if value
-    ]
-    if len(given) != 1:
-        shown = f"got {' and '.join(given)}" if given else "got none"
-        raise UsageError(f"give exactly one of --diff RANGE, --diff-file FILE or --file FILE... ({shown})")
-    if diff_range:
-        return ReviewRequest(diff_range=git.check_range(diff_range))
-    if diff_file:
-        return ReviewRequest(diff_file=diff_file)
-    names = tuple(dict.fromkeys(name.strip() for name in files or ()))
-    if any(not name for name in names):
-        raise UsageError("--file needs a path, got an empty one")
-    if len(names) > MAX_FILES:
-        raise UsageError(f"at most {MAX_FILES} files per review, got {len(names)}; review a diff instead")
-    return ReviewRequest(files=names)
-
-
-async def load_diff(deps: ReviewDeps, request: ReviewRequest) -> tuple[str, str, ParsedDiff]:
-    """(source label, diff text, parsed diff) for the request; reads go through the safety policy."""
-    safety = deps.runtime.safety
-    if request.diff_range is not None:
-        text = await git.diff_range(safety, request.diff_range)
-        return f"git diff {request.diff_range}", text, parse_diff(text)
-    if request.diff_file is not None:
-        read = safety.read_file(request.diff_file, max_bytes=DEFAULT_MAX_BYTES)
-        if read.truncated:
-            raise UsageError(
-                f"diff file {request.diff_file!r} is over {DEFAULT_MAX_BYTES:,} bytes; pass a smaller diff"
-            )
-        return f"diff file {safety.paths.relative(read.path)}", read.text, parse_diff(read.text)
-    changes = [_file_as_added(deps, name) for name in request.files]
-    diff = ParsedDiff(files=changes, added_count=sum(c.added_count for c in changes), removed_count=0)
-    source = "files " + files_label(tuple(change.path for change in changes))
-    return source, "\n".join(render_file(change) for change in changes), diff
-
-
-def _file_as_added(deps: ReviewDeps, name: str) -> FileChange:
-    """A whole workspace file as a change that adds every line (a binary one as a binary change)."""
-    safety = deps.runtime.safety
-    try:
-        read = safety.read_file(name, max_bytes=deps.limits.max_file_bytes)
-    except PolicyViolation as exc:
-        if exc.rule != "path.binary":
-            raise
-        path = safety.paths.relative(safety.paths.resolve_read(name))
-        return added_change(path, [], is_binary=True)
-    path = safety.paths.relative(read.path)
-    if read.truncated:
-        deps.run.warn(
-            f"{path!r} is {read.size:,} bytes; only its first {deps.limits.max_file_bytes:,} were reviewed"
-        )
-    lines = read.text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return added_change(path, [line.removesuffix("\r") for line in lines])
-
-
 def _prompt(state: ReviewState, deps: ReviewDeps, total: int, part: ReviewPart) -> str:
     facts = _analysis(state).prompt_facts()
     return part_prompt(part, total, facts, state.source, deps.runtime.safety)
@@ -333,7 +290,8 @@ def _merge(
 ) -> ReviewResult:
     analysis = _analysis(state)
     redact = deps.runtime.redact
-    risks = {(f.file, f.line, f.message): f for f in (*secret_findings(analysis), *kept)}
+    found = (*secret_findings(analysis), *withheld_findings(analysis), *kept)
+    risks = {(f.file, f.line, f.message): f for f in found}
     ordered = sorted(risks.values(), key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line))
     missing = [f"{path}: source changed but no test file changed" for path in analysis.untested_source_files]
     missing += [redact(item) for draft in drafts for item in draft.missing_tests]
@@ -351,6 +309,7 @@ def _merge(
         drop_reasons=drop_reasons(dropped),
         dropped=dropped,
         parts_reviewed=len(drafts),
+        withheld_files=analysis.withheld_files,
         diff_artifact=state.diff_artifact,
         warnings=list(deps.run.warnings),
         usage=deps.run.usage.as_dict(),
@@ -364,8 +323,14 @@ def _impact_summary(drafts: list[ReviewDraft], redact: Redactor) -> str:
 
 
 def _nothing_to_review(state: ReviewState, run: RunContext, analysis: DiffAnalysis) -> ReviewResult:
+    withheld = len(analysis.withheld_files)
     if not analysis.file_count:
         summary = "Nothing to review: the diff is empty."
+    elif withheld:
+        summary = (
+            f"Nothing left to review: {withheld} sensitive file(s) withheld from the reviewer; the other "
+            f"{analysis.file_count - withheld} changed file(s) have no lines to read."
+        )
     else:
         summary = (
             f"Nothing to review: none of the {analysis.file_count} changed file(s) has lines to read "
@@ -377,6 +342,8 @@ def _nothing_to_review(state: ReviewState, run: RunContext, analysis: DiffAnalys
         source=state.source,
         analysis=analysis,
         impact_summary=summary,
+        risks=[*secret_findings(analysis), *withheld_findings(analysis)],
+        withheld_files=analysis.withheld_files,
         diff_artifact=state.diff_artifact,
         warnings=list(run.warnings),
         usage=run.usage.as_dict(),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent_orchestrator.agents.models import Finding
 from agent_orchestrator.policies.redaction import REDACTED, Redactor
@@ -54,6 +55,22 @@ class FileSummary(BaseModel):
     hunks: int
 
 
+class WithheldFile(BaseModel):
+    """A sensitive file (by name: `.env*`, private keys, credentials, ...) whose hunks no model sees.
+
+    Named, explained and counted; its content is never shown anywhere (prompts, artifacts, results).
+    When the command runner already cut the file's section out of git's output, nothing of it was
+    parsed: `status` and the line counts are None.
+    """
+
+    path: str
+    old_path: str | None = None
+    status: FileStatus | None = None
+    reason: str
+    added: int | None = None
+    removed: int | None = None
+
+
 class RenamedFile(BaseModel):
     """A file moved (and possibly edited); `similarity` is git's percentage."""
 
@@ -84,16 +101,21 @@ class DiffAnalysis(BaseModel):
     tests_changed: bool
     untested_source_files: list[str]
     secrets: list[SecretHit]
+    withheld_files: list[WithheldFile] = Field(
+        default=[], description="sensitive files whose hunks were withheld from the reviewer (names only)"
+    )
     size_chars: int
     is_large: bool
 
     def prompt_facts(self) -> str:
         """The analysis's counts for the reviewer's prompt (numbers only: paths are untrusted data)."""
         tests = "yes" if self.tests_changed else "no"
+        withheld = len(self.withheld_files)
+        hidden = f"; sensitive files withheld from this review (not shown): {withheld}" if withheld else ""
         return (
             f"The whole change touches {self.file_count} file(s), +{self.added_count} -{self.removed_count} "
             f"lines; test files changed: {tests}; secret-shaped values in added lines (already reported, "
-            f"shown redacted): {len(self.secrets)}."
+            f"shown redacted): {len(self.secrets)}{hidden}."
         )
 
 
@@ -152,16 +174,66 @@ def find_secrets(diff: ParsedDiff, redact: Redactor, *, redacted_on_read: bool =
     return hits
 
 
+def withhold_sensitive(
+    diff: ParsedDiff, sensitive_reason: Callable[[str], str | None], already: Sequence[str] = ()
+) -> tuple[ParsedDiff, list[WithheldFile]]:
+    """Split a diff into what a model may see and the sensitive files it must not (by either name).
+
+    A file is sensitive when its path or its old path (a rename or copy from `.env` carries `.env`'s
+    content) names an environment file, a private key, a credentials file, git internals or the
+    state dir (`PathPolicy.sensitive_reason`). `already`: files the command runner withheld from
+    the diff text before it was parsed (their sections are not in `diff`).
+    """
+    shown: list[FileChange] = []
+    withheld = [
+        WithheldFile(path=path, reason=sensitive_reason(path) or "withheld from git's output as sensitive")
+        for path in dict.fromkeys(already)
+    ]
+    for change in diff.files:
+        names = (change.path,) if change.old_path is None else (change.path, change.old_path)
+        reason = next((found for name in names if (found := sensitive_reason(name)) is not None), None)
+        if reason is None:
+            shown.append(change)
+            continue
+        withheld.append(
+            WithheldFile(
+                path=change.path,
+                old_path=change.old_path,
+                status=change.status,
+                reason=reason,
+                added=change.added_count,
+                removed=change.removed_count,
+            )
+        )
+    if len(shown) == len(diff.files):
+        return diff, withheld
+    visible = ParsedDiff(
+        files=shown,
+        added_count=sum(change.added_count for change in shown),
+        removed_count=sum(change.removed_count for change in shown),
+    )
+    return visible, withheld
+
+
 def analyse_diff(
-    diff: ParsedDiff, redact: Redactor, limits: ReviewLimits, *, redacted_on_read: bool = False
+    diff: ParsedDiff,
+    redact: Redactor,
+    limits: ReviewLimits,
+    *,
+    redacted_on_read: bool = False,
+    withheld: Sequence[WithheldFile] = (),
 ) -> DiffAnalysis:
-    """Files, sizes, binary and renamed files, source changed without tests, secrets, large-diff flag."""
+    """Files, sizes, binary and renamed files, source changed without tests, secrets, large-diff flag.
+
+    `diff` is what the reviewer may see; `withheld` files (never looked into) count in `file_count`
+    and are listed, every other number and check covers `diff`.
+    """
     summaries = [_summary(change) for change in diff.files]
     tests_changed = any(summary.kind == "test" for summary in summaries)
     untested = [] if tests_changed else [s.path for s in summaries if _needs_tests(s)]
     size = sum(len(render_file(change)) for change in diff.files)
     return DiffAnalysis(
-        file_count=len(summaries),
+        file_count=len(summaries) + len(withheld),
         added_count=diff.added_count,
         removed_count=diff.removed_count,
         hunk_count=sum(summary.hunks for summary in summaries),
@@ -176,6 +248,7 @@ def analyse_diff(
         tests_changed=tests_changed,
         untested_source_files=untested,
         secrets=find_secrets(diff, redact, redacted_on_read=redacted_on_read),
+        withheld_files=list(withheld),
         size_chars=size,
         is_large=size > limits.part_chars or len(summaries) > limits.part_files,
     )
@@ -253,6 +326,24 @@ def secret_findings(analysis: DiffAnalysis) -> list[ReviewFinding]:
             source="analysis",
         )
         for hit in analysis.secrets
+    ]
+
+
+def withheld_findings(analysis: DiffAnalysis) -> list[ReviewFinding]:
+    """Each withheld file that is not deleted as a risk: a sensitive file in a change is one (cites line 1)."""
+    return [
+        ReviewFinding(
+            file=item.path,
+            line=1,
+            severity="high",
+            message=(
+                f"sensitive file in the change ({item.reason}); its content was withheld from the reviewer: "
+                "make sure it belongs in the repository and rotate any secret it holds"
+            ),
+            source="analysis",
+        )
+        for item in analysis.withheld_files
+        if item.status != "deleted"
     ]
 
 

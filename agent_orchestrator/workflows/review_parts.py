@@ -1,6 +1,7 @@
-"""Cutting a diff into reviewable parts and reviewing them in parallel.
+"""Getting a diff to review, cutting it into reviewable parts and reviewing them in parallel.
 
-A diff is rendered with each line's new-file number (so a reviewer cites lines it can see), packed
+A review request is one of a git range, a diff file or whole files, all read through the safety
+policy. A diff is rendered with each line's new-file number (so a reviewer cites lines it can see), packed
 by file into parts under a size budget, and each part goes to the reviewer as fenced untrusted
 data. Parts run concurrently under a capacity limit; one failure fails them all.
 """
@@ -9,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from pydantic_ai import Agent
 
 from agent_orchestrator.agents.build import DEFAULT_LIMITS
 from agent_orchestrator.agents.models import ReviewDraft
+from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.repo.diff import DiffLine, FileChange, Hunk, ParsedDiff
+from agent_orchestrator.repo import git
+from agent_orchestrator.repo.diff import DEFAULT_MAX_BYTES, DiffLine, FileChange, Hunk, ParsedDiff, parse_diff
 from agent_orchestrator.workflows.recorder import RunContext
 
+MAX_FILES = 100
 CONTINUED = "  ... (hunk continued)\n"
 CITING_GUIDE = (
     "Each diff line starts with its new-file line number and a marker: `+` added, a space for "
@@ -229,3 +234,84 @@ def files_label(files: tuple[str, ...], shown: int = 3) -> str:
     """`a, b, c and 4 more`."""
     more = f" and {len(files) - shown} more" if len(files) > shown else ""
     return ", ".join(files[:shown]) + more
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """Exactly one input kind: a git range, a diff file, or files reviewed whole."""
+
+    diff_range: str | None = None
+    diff_file: str | None = None
+    files: tuple[str, ...] = ()
+
+    def as_inputs(self) -> dict[str, Any]:
+        return {"diff_range": self.diff_range, "diff_file": self.diff_file, "files": list(self.files)}
+
+
+def review_request(diff_range: str | None, diff_file: str | None, files: list[str] | None) -> ReviewRequest:
+    """Check the caller gave exactly one input kind, well-formed."""
+    given = [
+        name for name, value in (("--diff", diff_range), ("--diff-file", diff_file), ("--file", files)) if value
+    ]
+    if len(given) != 1:
+        shown = f"got {' and '.join(given)}" if given else "got none"
+        raise UsageError(f"give exactly one of --diff RANGE, --diff-file FILE or --file FILE... ({shown})")
+    if diff_range:
+        return ReviewRequest(diff_range=git.check_range(diff_range))
+    if diff_file:
+        return ReviewRequest(diff_file=diff_file)
+    names = tuple(dict.fromkeys(name.strip() for name in files or ()))
+    if any(not name for name in names):
+        raise UsageError("--file needs a path, got an empty one")
+    if len(names) > MAX_FILES:
+        raise UsageError(f"at most {MAX_FILES} files per review, got {len(names)}; review a diff instead")
+    return ReviewRequest(files=names)
+
+
+@dataclass(frozen=True)
+class LoadedDiff:
+    """A request's diff: where it came from, its text, the parsed diff, files git's output already withheld."""
+
+    source: str
+    text: str
+    diff: ParsedDiff
+    withheld: tuple[str, ...] = ()
+
+
+async def load_diff(
+    safety: SafetyPolicy, run: RunContext, limits: ReviewLimits, request: ReviewRequest
+) -> LoadedDiff:
+    """The request's diff; every read goes through the safety policy."""
+    if request.diff_range is not None:
+        found = await git.diff_range(safety, request.diff_range)
+        source = f"git diff {request.diff_range}"
+        return LoadedDiff(source, found.text, parse_diff(found.text), tuple(found.withheld))
+    if request.diff_file is not None:
+        read = safety.read_file(request.diff_file, max_bytes=DEFAULT_MAX_BYTES)
+        if read.truncated:
+            raise UsageError(
+                f"diff file {request.diff_file!r} is over {DEFAULT_MAX_BYTES:,} bytes; pass a smaller diff"
+            )
+        return LoadedDiff(f"diff file {safety.paths.relative(read.path)}", read.text, parse_diff(read.text))
+    changes = [_file_as_added(safety, run, limits, name) for name in request.files]
+    diff = ParsedDiff(files=changes, added_count=sum(c.added_count for c in changes), removed_count=0)
+    source = "files " + files_label(tuple(change.path for change in changes))
+    return LoadedDiff(source, "\n".join(render_file(change) for change in changes), diff)
+
+
+def _file_as_added(safety: SafetyPolicy, run: RunContext, limits: ReviewLimits, name: str) -> FileChange:
+    """A whole workspace file as a change that adds every line (a binary one as a binary change)."""
+    try:
+        read = safety.read_file(name, max_bytes=limits.max_file_bytes)
+    except PolicyViolation as exc:
+        if exc.rule != "path.binary":
+            raise
+        path = safety.paths.relative(safety.paths.resolve_read(name))
+        return added_change(path, [], is_binary=True)
+    path = safety.paths.relative(read.path)
+    if read.truncated:
+        run.warn(f"{path!r} is {read.size:,} bytes; only its first {limits.max_file_bytes:,} were reviewed")
+    lines = read.text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return added_change(path, [line.removesuffix("\r") for line in lines])

@@ -2,7 +2,8 @@
 
 Each command goes through the safety policy (refused ones never start); output is capped,
 redacted and parsed into errors with the log parsers, so a caller gets `file:line` findings,
-not a wall of text.
+not a wall of text. Sensitive files' content is withheld from the output; each outcome names
+those files and counts the lines withheld.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class CommandOutcome(BaseModel):
     stderr_tail: str = ""
     truncated: bool = False
     errors: list[ParsedError] = []
+    withheld: list[str] = []  # sensitive files whose content was withheld from the output
+    withheld_lines: int = 0
 
 
 class ValidationReport(BaseModel):
@@ -97,4 +100,6 @@ def _outcome(command: str, result: CommandResult) -> CommandOutcome:
         stderr_tail=result.stderr[-TAIL_CHARS:],
         truncated=result.truncated,
         errors=errors,
+        withheld=list(result.withheld),
+        withheld_lines=result.withheld_lines,
     )

@@ -136,7 +136,9 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
             "list_workflows",
             "list_runs",
             "get_run",
-            "get_artifact", 'show_config']
+            "get_artifact",
+            "show_config",
+        ]
     )
 
 

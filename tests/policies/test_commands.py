@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent_orchestrator.errors import ConfigError, PolicyViolation
+from agent_orchestrator.policies.command_grammar import NamedValue, git_paths, grammar_for, named_values
 from agent_orchestrator.policies.commands import (
     DEFAULT_ALLOWED_COMMANDS,
     MAX_COMMAND_CHARS,
@@ -156,6 +157,41 @@ HOSTILE: list[tuple[str | list[str], str]] = [
     ("git diff -- ~/.ssh/id_rsa", "command.outside_workspace"),
     ("grep -r KEY /etc", "command.outside_workspace"),
     ("pytest --rootdir=/", "command.outside_workspace"),
+    ("pytest -qc/tmp/evil/x.ini", "command.outside_workspace"),
+    ("pytest -qc../evil/x.ini", "command.outside_workspace"),
+    ("pytest -qc~/x.ini", "command.outside_workspace"),
+    ("pytest -vxc/etc/x.ini", "command.outside_workspace"),
+    ("python -m pytest -qc/tmp/evil/x.ini", "command.outside_workspace"),
+    ("python -m pytest -- -qc/tmp/evil/x.ini", "command.outside_workspace"),
+    ("grep -rf/etc/passwd .", "command.outside_workspace"),
+    ("grep -nrf../secret .", "command.outside_workspace"),
+    ("rg -qf/etc/passwd x", "command.outside_workspace"),
+    ("git log -pO/etc/passwd", "command.outside_workspace"),
+    ("git show HEAD:../outside.txt", "command.outside_workspace"),
+    ("git log -L1,2:../../outside.py", "command.outside_workspace"),
+    ("pytest -qz", "command.unknown_option"),
+    ("pytest -x1", "command.unknown_option"),
+    ("grep -rQ/etc/passwd .", "command.unknown_option"),
+    ("git log -pY/etc/passwd", "command.unknown_option"),
+    ("pytest --pastebin=all", "command.dangerous_flag"),
+    ("pytest --pastebin failed", "command.dangerous_flag"),
+    ("pytest --pastebin=failed -q", "command.dangerous_flag"),
+    ("pytest --pasteb=all", "command.dangerous_flag"),
+    ("python -m pytest --pastebin=all", "command.dangerous_flag"),
+    ("pytest --pyargs json", "command.dangerous_flag"),
+    ("pytest -W error::pkg.Warning", "command.dangerous_flag"),
+    ("pytest -qWerror::pkg.Warning", "command.dangerous_flag"),
+    ("pytest --pythonwarnings=ignore::pkg.mod.Warning", "command.dangerous_flag"),
+    ("pytest --log-file=run.log", "command.dangerous_flag"),
+    ("pytest --inline-snapshot=fix", "command.dangerous_flag"),
+    ("pytest --fix", "command.dangerous_flag"),
+    ("ruff check --add-ignore .", "command.dangerous_flag"),
+    ("eslint -f ./evil-formatter.js .", "command.dangerous_flag"),
+    ("eslint --format=/tmp/evil.js .", "command.dangerous_flag"),
+    ("eslint --parser evil-parser .", "command.dangerous_flag"),
+    ("git log --show-signature", "command.dangerous_flag"),
+    ("git show --format=%G? HEAD", "command.dangerous_flag"),
+    ("git log --pretty=format:%GS", "command.dangerous_flag"),
 ]
 
 
@@ -167,7 +203,7 @@ def test_hostile_command_is_refused_with_its_rule(command: str | list[str], rule
 def test_hostile_table_is_large_and_covers_every_rule() -> None:
     assert len(HOSTILE) >= 30
     rules = {rule for _, rule in HOSTILE}
-    assert len(rules) == 14  # all but command.not_found, tested on its own
+    assert len(rules) == 15  # all but command.not_found, tested on its own
 
 
 def test_refusal_message_names_the_rule_and_the_offender() -> None:
@@ -205,6 +241,74 @@ def test_ordinary_read_command_is_allowed(command: str, argv: tuple[str, ...], r
     parsed = POLICY.check(command, cwd=Path.cwd())
     assert (parsed.argv, parsed.rule) == (argv, rule)
     assert os.path.isabs(parsed.program) and os.access(parsed.program, os.X_OK)
+
+
+# Values of options that take a pattern, an expression or a name are not paths (the old check refused these).
+NOT_PATHS = [
+    "grep -e /etc/passwd .",
+    "grep -rne /usr/include .",
+    "grep --regexp=/etc/passwd .",
+    "pytest -k /etc/passwd",
+    "python -m pytest -m /slow",
+    "git log --grep /etc/passwd",
+    "git log -S /etc/passwd",
+    "git log --author=/x",
+]
+
+
+@pytest.mark.parametrize("command", NOT_PATHS)
+def test_pattern_and_expression_values_are_not_path_checked(command: str) -> None:
+    assert POLICY.check(command, cwd=Path.cwd()).argv == tuple(shlex.split(command))
+
+
+NAMED = [
+    ("pytest -qc/tmp/x.ini", ["/tmp/x.ini"]),
+    ("pytest -qc ci.ini -kfoo tests", ["ci.ini", "tests"]),
+    ("pytest -c=ci.ini", ["=ci.ini", "ci.ini"]),  # argparse reads `-c=X` as X, getopt as `=X`
+    ("pytest --config-file ci.ini --rootdir=. -p no:cacheprovider", ["ci.ini", "."]),
+    ("python -m pytest -vc ci.ini", ["ci.ini"]),
+    ("grep -rf.env -e KEY src", [".env", "src"]),
+    ("grep -nA3 KEY src", ["KEY", "src"]),
+    ("git log -pO order.txt -n 5 --grep fix -- a.py", ["order.txt", "a.py"]),
+    ("git show HEAD:src/a.py", ["HEAD:src/a.py", "git:src/a.py"]),
+    ("git show :0:.env", [":0:.env", "git:0:.env", "git:.env"]),
+    ("git log -- :(top,icase).env :!x", [":(top,icase).env", "git:.env", ":!x", "git:x"]),
+    ("git diff -M50% -U3 HEAD~1", ["HEAD~1"]),
+    ("tsc --noEmit -P cfg/tsconfig.json", ["cfg/tsconfig.json"]),
+    ("mytool -qc/x --opt=y -- -z", ["c/x", "/x", "y", "-z"]),  # no grammar: anything after a letter
+]
+
+
+@pytest.mark.parametrize(("command", "values"), NAMED, ids=[c for c, _ in NAMED])
+def test_named_values_lists_every_spelling_of_a_value(command: str, values: list[str]) -> None:
+    argv = shlex.split(command)
+    entries = [entry.split() for entry in DEFAULT_ALLOWED_COMMANDS]
+    start = max((len(words) for words in entries if argv[: len(words)] == words), default=1)
+    found = named_values(argv, start)
+    assert [v.value if v.kind == "path" else f"git:{v.value}" for v in found] == values
+
+
+def test_every_default_program_declares_its_option_grammar() -> None:
+    assert [entry for entry in DEFAULT_ALLOWED_COMMANDS if grammar_for(entry.split()) is None] == []
+
+
+def test_parsed_command_carries_the_values_it_checked() -> None:
+    parsed = POLICY.check("pytest -qc ci.ini -k 'a and b' tests/x.py", cwd=Path.cwd())
+    assert parsed.values == (NamedValue("-qc ci.ini", "ci.ini"), NamedValue("tests/x.py", "tests/x.py"))
+
+
+def test_git_paths_are_the_text_after_each_colon_without_pathspec_magic() -> None:
+    assert git_paths("HEAD:a/b") == ["a/b"]
+    assert git_paths(":/fix the bug") == ["fix the bug"]  # a commit-message search: harmless to check
+    assert git_paths("main@{10:00}:.env") == ["00}:.env", ".env"]
+    assert git_paths("HEAD") == []
+
+
+def test_program_without_a_grammar_is_read_conservatively() -> None:
+    policy = CommandPolicy(["ls"])
+    assert policy.check("ls -la src", cwd=Path.cwd()).rule == "ls"  # unknown letters are fine here
+    for command in ("ls -ld/etc", "ls -ld../x", "ls -d~/x", "ls --color=auto --x=/etc", "ls -- -d/etc"):
+        assert refused(command, policy).rule == "command.outside_workspace", command
 
 
 def test_pre_split_argv_gives_the_same_result_as_the_string() -> None:

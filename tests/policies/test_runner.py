@@ -1,9 +1,11 @@
-"""The command runner: no shell, closed stdin, scrubbed environment, process-group timeouts, capped output."""
+"""The command runner: no shell, closed stdin, scrubbed environment, nothing left running, capped output."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,8 +15,9 @@ import pytest
 
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
+from agent_orchestrator.policies.paths import PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.policies.runner import CommandResult, command_env, run_command
+from agent_orchestrator.policies.runner import TOKEN_VARIABLE, CommandResult, command_env, run_command
 
 pytestmark = pytest.mark.anyio
 NO_SECRETS = Redactor()
@@ -202,3 +205,75 @@ async def test_cancelling_the_caller_kills_the_process_group(tmp_path: Path) -> 
     with anyio.move_on_after(1.5):
         await run(code, timeout_s=60)
     assert process_gone(int((tmp_path / "child.pid").read_text()))
+
+
+def escaping_child(how: str, *, then: str) -> str:
+    """A command that starts a grandchild leaving its process group (`how`), then does `then`."""
+    grandchild = "import os, time; open('gc.pid', 'w').write(str(os.getpid())); time.sleep(60)"
+    starts = {
+        "setsid": f"subprocess.Popen(['setsid', sys.executable, '-c', {grandchild!r}])",
+        "new session": f"subprocess.Popen([sys.executable, '-c', {grandchild!r}], start_new_session=True)",
+        "new group, no env": f"subprocess.Popen([sys.executable, '-c', {grandchild!r}], process_group=0, env={{}})",
+        "double fork": (
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os.setsid()\n"
+            "    if os.fork() == 0:\n"
+            f"        exec({grandchild!r})\n"
+            "    os._exit(0)\n"
+            "os.waitpid(pid, 0)"
+        ),
+    }
+    return (
+        "import os, subprocess, sys, time\n"
+        f"{starts[how]}\n"
+        "while not os.path.exists('gc.pid'):\n"
+        "    time.sleep(0.01)\n"
+        "print('started', flush=True)\n"
+        f"{then}\n"
+    )
+
+
+@pytest.mark.parametrize("how", ["setsid", "new session", "new group, no env", "double fork"])
+@pytest.mark.parametrize("then", ["time.sleep(60)", "sys.exit(0)"], ids=["times out", "exits"])
+async def test_grandchildren_that_left_the_group_are_killed(how: str, then: str, tmp_path: Path) -> None:
+    if how == "setsid" and shutil.which("setsid") is None:
+        pytest.skip("no setsid program")
+    result = await run(escaping_child(how, then=then), timeout_s=3)
+    assert result.stdout == "started\n" and result.timed_out is (then != "sys.exit(0)")
+    grandchild = int((tmp_path / "gc.pid").read_text())
+    assert process_gone(grandchild, within_s=5)
+
+
+async def test_the_sweep_leaves_other_processes_alone(tmp_path: Path) -> None:
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        result = await run(escaping_child("new session", then="sys.exit(0)"), timeout_s=10)
+        assert result.exit_code == 0 and process_gone(int((tmp_path / "gc.pid").read_text()))
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+async def test_each_command_carries_its_own_token() -> None:
+    code = f"import os; print(os.environ['{TOKEN_VARIABLE}'])"
+    first, second = await run(code), await run(code)
+    assert len(first.stdout.strip()) == 32 and first.stdout != second.stdout
+
+
+@pytest.mark.parametrize("name", [TOKEN_VARIABLE, "GIT_CONFIG_COUNT", "GIT_PROXY_COMMAND"])
+async def test_extra_env_cannot_set_our_markers_or_git_config(name: str) -> None:
+    with pytest.raises(PolicyViolation):
+        await run("print(1)", extra_env={name: "0"})
+
+
+async def test_sensitive_content_is_withheld_before_redaction(tmp_path: Path) -> None:
+    code = "print('./.env:KEY=canary-value'); print('src/a.py:1:fine')"
+    result = await run_command(
+        python(code), cwd=tmp_path, redact=NO_SECRETS, sensitive=PathPolicy(tmp_path).sensitive_reason
+    )
+    assert "canary-value" not in result.stdout and "src/a.py:1:fine" in result.stdout
+    assert (result.withheld, result.withheld_lines) == (("./.env",), 1)
+    plain = await run_command(python(code), cwd=tmp_path, redact=NO_SECRETS)
+    assert "canary-value" in plain.stdout and plain.withheld == ()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_orchestrator.errors import PolicyViolation, UsageError
+from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.repo import git
 from agent_orchestrator.repo.context import gather_context
 from agent_orchestrator.repo.diff import parse_diff
@@ -49,10 +49,21 @@ def repo(isolated_env: Path) -> Path:
 
 
 async def test_diff_of_a_range_parses(repo: Path, runtime: Runtime) -> None:
-    text = await git.diff_range(runtime.safety, "main...HEAD")
-    parsed = parse_diff(text)
+    found = await git.diff_range(runtime.safety, "main...HEAD")
+    parsed = parse_diff(found.text)
+    assert found.withheld == []
     assert [f.path for f in parsed.files] == ["src/app.py"] and parsed.line_exists("src/app.py", 2)
     assert await git.changed_files(runtime.safety, "main...HEAD") == ["src/app.py"]
+
+
+async def test_a_committed_env_file_is_cut_from_the_range_diff_and_named(repo: Path, runtime: Runtime) -> None:
+    (repo / ".env").write_text("DATABASE_NAME=canary-range-5e6f7a\n")
+    (repo / "README.md").write_text("hello again\n")
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-q", "-m", "env")
+    found = await git.diff_range(runtime.safety, "HEAD~1..HEAD")
+    assert found.withheld == [".env"] and "canary-range" not in found.text and "[withheld" not in found.text
+    assert [f.path for f in parse_diff(found.text).files] == ["README.md"]
 
 
 async def test_status_reports_untracked_files(repo: Path, runtime: Runtime) -> None:
@@ -61,10 +72,41 @@ async def test_status_reports_untracked_files(repo: Path, runtime: Runtime) -> N
     assert not status.clean and any("new.txt" in entry for entry in status.entries)
 
 
-@pytest.mark.parametrize("bad", ["--output=/tmp/x", "-p", "main;rm", "$(id)", "a b", "..", ""])
+@pytest.mark.parametrize(
+    "bad", ["--output=/tmp/x", "-p", "main;rm", "$(id)", "a b", "..", "", "...", "a....b", "a..b..c"]
+)
 async def test_option_like_or_odd_ranges_are_refused(runtime: Runtime, bad: str) -> None:
     with pytest.raises(UsageError, match="not a git revision range"):
         await git.diff_range(runtime.safety, bad)
+
+
+@pytest.mark.parametrize(
+    "bad", ["HEAD:.env..HEAD:README.md", "HEAD:.env", ":.env", ":0:.env..HEAD", ":/second..HEAD", "main:src..HEAD"]
+)
+async def test_revision_path_syntax_is_refused_with_what_to_use_instead(
+    repo: Path, runtime: Runtime, bad: str
+) -> None:
+    with pytest.raises(UsageError, match=r"revision-path syntax.*'main\.\.\.HEAD'.*--file FILE"):
+        await git.diff_range(runtime.safety, bad)
+    with pytest.raises(UsageError, match="revision-path syntax"):
+        await git.changed_files(runtime.safety, bad)
+
+
+async def test_blob_and_tree_ids_are_not_commits(repo: Path, runtime: Runtime) -> None:
+    blob = subprocess.run(
+        ["git", "rev-parse", "HEAD:src/app.py"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for spec in (f"{blob}..HEAD", f"HEAD..{blob}", blob, "HEAD^{tree}..HEAD"):
+        with pytest.raises(AOError, match="expected commit type"):
+            await git.diff_range(runtime.safety, spec)
+
+
+@pytest.mark.parametrize(
+    "good", ["main..", "..main", "main...HEAD", "HEAD~1..HEAD", "HEAD^{/second}..HEAD", "main"]
+)
+async def test_commit_ranges_still_work(repo: Path, runtime: Runtime, good: str) -> None:
+    assert git.check_range(good) == good
+    await git.diff_range(runtime.safety, good)
 
 
 def test_context_reads_only_inside_scope(repo: Path, runtime: Runtime) -> None:

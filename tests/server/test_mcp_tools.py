@@ -33,7 +33,9 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
             "list_workflows",
             "plan",
             "review",
-            "run_leader_worker", 'show_config', "validate",
+            "run_leader_worker",
+            "show_config",
+            "validate",
         ]
     )
     assert tools["list_workers"].annotations is not None and tools["list_workers"].annotations.read_only_hint

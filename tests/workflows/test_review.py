@@ -18,13 +18,26 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation, UsageError
+from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.repo.diff import ParsedDiff, parse_diff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.recorder import WorkflowFailed
 from agent_orchestrator.workflows.review import GRAPH, REVIEW_NODES, review
-from agent_orchestrator.workflows.review_analysis import RenamedFile, SecretHit, analyse_diff, file_kind
-from agent_orchestrator.workflows.review_parts import ReviewLimits, added_change, render_hunk, split_diff
+from agent_orchestrator.workflows.review_analysis import (
+    RenamedFile,
+    SecretHit,
+    analyse_diff,
+    file_kind,
+    withhold_sensitive,
+)
+from agent_orchestrator.workflows.review_parts import (
+    ReviewLimits,
+    added_change,
+    render_file,
+    render_hunk,
+    split_diff,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -228,16 +241,17 @@ async def test_a_configured_secret_in_a_reviewed_file_is_detected(
     assert canary not in result.model_dump_json() and canary not in reviewer.prompts[0]
 
 
-async def test_a_private_key_added_in_a_range_is_reported_without_the_key(
+async def test_a_private_key_added_in_a_range_is_withheld_and_reported(
     repo: Path, review_runtime: Runtime, reviewer: Reviewer
 ) -> None:
-    """Redaction keeps a key block's lines, so git's diff still parses and the key is a finding."""
+    """A key file is sensitive by name: withheld from the reviewer, named, and a high risk."""
     begin, end = "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----"
     (repo / "key.pem").write_text(f"{begin}\nMIIEowIBAAKCAQEA\nq83vEjg3Pk2y\n{end}\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "key")
     result = await review(review_runtime, diff_range="main...HEAD")
-    assert any(hit.file == "key.pem" for hit in result.analysis.secrets)
+    assert [w.path for w in result.withheld_files] == ["key.pem"]
+    assert [(f.file, f.severity) for f in result.risks if f.file == "key.pem"] == [("key.pem", "high")]
     assert "MIIEowIBAAKCAQEA" not in result.model_dump_json()
     assert all("MIIEowIBAAKCAQEA" not in prompt for prompt in reviewer.prompts)
 
@@ -389,6 +403,40 @@ async def test_an_option_like_range_is_a_usage_error(review_runtime: Runtime) ->
         await review(review_runtime, diff_range="--output=/tmp/x")
 
 
+async def test_a_revision_path_range_is_a_usage_error(review_runtime: Runtime, reviewer: Reviewer) -> None:
+    with pytest.raises(UsageError, match="revision-path syntax"):
+        await review(review_runtime, diff_range="HEAD:.env..HEAD:notes.txt")
+    assert reviewer.prompts == [] and review_runtime.runs.list() == []
+
+
+def test_sensitive_files_are_split_off_by_new_or_old_name(runtime: Runtime) -> None:
+    diff = parse_diff(
+        "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
+        "diff --git a/.env b/notes.txt\nsimilarity index 90%\nrename from .env\nrename to notes.txt\n"
+        "--- a/.env\n+++ b/notes.txt\n@@ -1 +1 @@\n-A=1\n+A=2\n"
+        "--- a/keys/server.KEY\n+++ b/keys/server.KEY\n@@ -1 +1 @@\n-x\n+y\n"
+    )
+    visible, withheld = withhold_sensitive(diff, runtime.safety.paths.sensitive_reason)
+    assert [change.path for change in visible.files] == ["app.py"] and visible.added_count == 1
+    assert [(w.path, w.old_path, w.added, w.removed) for w in withheld] == [
+        ("notes.txt", ".env", 1, 1),
+        ("keys/server.KEY", None, 1, 1),
+    ]
+    analysis = analyse_diff(visible, Redactor(), ReviewLimits(), withheld=withheld)
+    assert analysis.file_count == 3 and [f.path for f in analysis.files] == ["app.py"]
+    assert analysis.size_chars == len(render_file(visible.files[0]))
+    assert "(not shown): 2." in analysis.prompt_facts() and "notes.txt" not in analysis.prompt_facts()
+    assert withhold_sensitive(visible, runtime.safety.paths.sensitive_reason) == (visible, [])
+
+
+def test_files_git_output_already_withheld_are_named_without_counts(runtime: Runtime) -> None:
+    diff = parse_diff("--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n")
+    visible, withheld = withhold_sensitive(diff, runtime.safety.paths.sensitive_reason, (".env", ".env"))
+    assert visible is diff
+    assert [(w.path, w.status, w.added) for w in withheld] == [(".env", None, None)]
+    assert "environment file" in withheld[0].reason
+
+
 async def test_an_empty_diff_needs_no_model_call(repo: Path, review_runtime: Runtime, reviewer: Reviewer) -> None:
     result = await review(review_runtime, diff_range="HEAD...HEAD")
     assert result.status == "nothing_to_review" and "diff is empty" in result.impact_summary
@@ -481,8 +529,6 @@ def test_a_hunk_too_large_for_one_part_is_split_by_lines_without_losing_any() ->
 
 
 def test_analysis_flags_a_large_diff() -> None:
-    from agent_orchestrator.policies.redaction import Redactor
-
     diff = parse_diff("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n")
     assert not analyse_diff(diff, Redactor(), ReviewLimits()).is_large
     assert analyse_diff(diff, Redactor(), ReviewLimits(part_chars=10)).is_large

@@ -49,3 +49,13 @@ async def test_cwd_outside_the_workspace_is_refused(runtime: Runtime) -> None:
 
     with pytest.raises(PolicyViolation):
         await validate(runtime, ["git status"], cwd="../")
+
+
+async def test_sensitive_file_content_is_withheld_and_reported(isolated_env: Path, runtime: Runtime) -> None:
+    (isolated_env / ".env").write_text("APP_NAME=canary-validate-77\n")
+    (isolated_env / "notes.txt").write_text("see canary-validate-77\n")
+    report = await validate(runtime, ["grep -r canary-validate-77 ."])
+    result = report.results[0]
+    assert result.status == "passed" and (result.withheld, result.withheld_lines) == (["./.env"], 1)
+    assert "APP_NAME" not in result.stdout_tail and "./notes.txt:see canary-validate-77" in result.stdout_tail
+    assert "[withheld: 1 line from sensitive files './.env']" in result.stdout_tail
