@@ -168,7 +168,7 @@ def check_git_arguments(argv: Sequence[str]) -> None:
 async def repository_overrides(git: str, cwd: Path, env: Mapping[str, str]) -> GitConfigOverrides:
     """List the config git would use in `cwd` and plan the overrides; refuses what cannot be neutralised."""
     listing_env = {name: value for name, value in env.items() if not name.startswith("GIT_CONFIG_")}
-    entries = parse_listing(await _git_output(git, _LIST_ARGS, cwd, listing_env, "list the git config"))
+    entries = parse_listing(await git_output(git, _LIST_ARGS, cwd, listing_env, "list the git config"))
     names = await _gitmodules_names(git, cwd, listing_env)
     return plan_overrides(entries, submodules=names)
 
@@ -271,12 +271,16 @@ async def _gitmodules_names(git: str, cwd: Path, env: Mapping[str, str]) -> list
     if gitmodules is None or gitmodules.is_symlink() or not gitmodules.is_file():
         return []
     args = ("config", "--file", str(gitmodules), "--list", "--name-only", "-z")
-    keys = (await _git_output(git, args, cwd, env, "read .gitmodules")).decode("utf-8", "surrogateescape")
+    keys = (await git_output(git, args, cwd, env, "read .gitmodules")).decode("utf-8", "surrogateescape")
     return [sub for sec, sub, _ in map(split_key, keys.split("\0")) if sec == "submodule" and sub is not None]
 
 
-async def _git_output(git: str, args: Sequence[str], cwd: Path, env: Mapping[str, str], what: str) -> bytes:
-    """Run a git command that only reads config; failing or hanging refuses the command it was for."""
+class GitReadError(PolicyViolation):
+    """A git plumbing read the policy needed exited non-zero; the command it was for does not run."""
+
+
+async def git_output(git: str, args: Sequence[str], cwd: Path, env: Mapping[str, str], what: str) -> bytes:
+    """Run a git command that only reads (config, refs); failing or hanging refuses the command it was for."""
     try:
         with anyio.fail_after(_LIST_TIMEOUT_S):
             done = await anyio.run_process([git, *args], cwd=cwd, env=env, check=False, stdin=subprocess.DEVNULL)
@@ -286,7 +290,7 @@ async def _git_output(git: str, args: Sequence[str], cwd: Path, env: Mapping[str
         ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()[:2]
-        raise PolicyViolation(
+        raise GitReadError(
             f"could not {what} (exit {done.returncode}: {' '.join(message) or 'no output'}); "
             "git commands do not run until it can be read",
             rule=RULE,

@@ -33,6 +33,7 @@ from anyio.abc import ByteReceiveStream, Process
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.commands import ParsedCommand, safe_search_path
 from agent_orchestrator.policies.git_config import BASELINE, check_git_arguments, is_git, repository_overrides
+from agent_orchestrator.policies.git_scope import check_git_scope
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.sensitive_output import Filtered, SensitiveReason, withhold_sensitive
 
@@ -159,11 +160,14 @@ async def run_command(
     redact: Redactor,
     extra_env: Mapping[str, str] | None = None,
     sensitive: SensitiveReason | None = None,
+    workspace: Path | None = None,
 ) -> CommandResult:
     """Run `parsed` in `cwd` and report what happened; a failing or hanging command is a result, not an error.
 
     `sensitive` (a path's reason to be secret, or None) withholds such files' content from the output.
-    A git command whose repository config cannot be neutralised raises `PolicyViolation` and never starts.
+    A git command whose repository config cannot be neutralised, or (given `workspace`) whose repository
+    reaches outside the workspace or that names a non-commit object, raises `PolicyViolation` and never
+    starts.
     """
     if timeout_s <= 0 or output_cap < 0:
         raise UsageError(f"timeout_s must be > 0 and output_cap >= 0 (got {timeout_s!r}, {output_cap!r})")
@@ -174,7 +178,7 @@ async def run_command(
     env[TOKEN_VARIABLE] = token
     started = time.perf_counter()
     try:
-        neutralised = await _neutralise_git_config(parsed, cwd, env)
+        neutralised = await _neutralise_git_config(parsed, cwd, env, workspace)
         process = await _spawn(parsed, cwd, env)
         started_ticks = stat[1] if (stat := _proc_stat(process.pid)) is not None else 0
     except OSError as exc:
@@ -203,8 +207,13 @@ async def run_command(
     )
 
 
-async def _neutralise_git_config(parsed: ParsedCommand, cwd: Path, env: dict[str, str]) -> tuple[str, ...]:
-    """For git: override every program the repository's config names (in `env`); the keys overridden."""
+async def _neutralise_git_config(
+    parsed: ParsedCommand, cwd: Path, env: dict[str, str], workspace: Path | None
+) -> tuple[str, ...]:
+    """For git: override every program the repository's config names (in `env`); the keys overridden.
+
+    With `workspace`, also refuse a repository reaching outside it and non-commit objects (`git_scope`).
+    """
     if not is_git(parsed.argv, parsed.program) or not os.path.isdir(cwd):
         return ()
     check_git_arguments(parsed.argv)
@@ -212,6 +221,8 @@ async def _neutralise_git_config(parsed: ParsedCommand, cwd: Path, env: dict[str
     for name in [name for name in env if name.startswith("GIT_CONFIG_")]:
         del env[name]
     env.update(overrides.environment())
+    if workspace is not None:
+        await check_git_scope(parsed.program, parsed.argv, parsed.values, cwd, workspace, env)
     return overrides.neutralised
 
 

@@ -106,7 +106,12 @@ class SafetyPolicy:
                     rule="command.unattributed_output",
                 )
             result = await run_command(
-                parsed, cwd=workdir, timeout_s=timeout_s, redact=self.redact, sensitive=self.paths.sensitive_reason
+                parsed,
+                cwd=workdir,
+                timeout_s=timeout_s,
+                redact=self.redact,
+                sensitive=self.paths.sensitive_reason,
+                workspace=self.root,
             )
         except PolicyViolation as exc:
             self.audit.record("command", shown, "refused", str(exc), rule=exc.rule)

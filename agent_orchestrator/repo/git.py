@@ -8,8 +8,9 @@ A review range compares commits, so only commit-ish endpoints are accepted:
   `.env` against `notes.txt`, sending `.env` to the model), `:/TEXT` searches commit messages. A range
   never needs a path, so the whole revision-path syntax is refused rather than only sensitive paths:
   a path check could be walked around (trees, case, symlinked names), a flat rule cannot.
-- Each endpoint is peeled with `^{commit}` when git runs, so a blob or tree id (`git ls-files -s`
-  prints blob ids; `git diff BLOB..BLOB` would print the blobs) is refused by git itself.
+- A blob or tree id as an endpoint (`git ls-files -s` prints blob ids; `git diff BLOB..BLOB` would
+  print the blobs) is refused by the command policy, which lets `git diff` and `git show` take
+  commits only (`policies/git_scope.py`).
 
 The command runner cuts sensitive files' sections out of git's output and leaves a
 `[withheld: ...]` note in their place; `diff_range` drops the notes (a diff line never starts with
@@ -65,15 +66,6 @@ def check_range(text: str) -> str:
     return candidate
 
 
-def _commits_only(spec: str) -> str:
-    """`spec` with every endpoint peeled to a commit (`X^{commit}`), so blobs and trees are refused."""
-    match = _RANGE.fullmatch(spec)
-    if match is None:
-        return f"{spec}^{{commit}}"
-    left, right = (f"{end}^{{commit}}" if end else "" for end in (match["left"], match["right"]))
-    return f"{left}{match['dots']}{right}"
-
-
 async def _git(safety: SafetyPolicy, *args: str) -> str:
     return (await _git_result(safety, *args)).stdout
 
@@ -92,7 +84,7 @@ async def _git_result(safety: SafetyPolicy, *args: str) -> CommandResult:
 
 async def diff_range(safety: SafetyPolicy, revision_range: str, paths: tuple[str, ...] = ()) -> RangeDiff:
     """The unified diff of a range (rename detection on), optionally limited to paths."""
-    spec = _commits_only(check_range(revision_range))
+    spec = check_range(revision_range)
     result = await _git_result(safety, "diff", *_SAFE_DIFF, "-M", spec, "--", *paths)
     lines = result.stdout.splitlines(keepends=True)
     text = "".join(line for line in lines if not line.startswith(_RUNNER_NOTE))
@@ -101,7 +93,7 @@ async def diff_range(safety: SafetyPolicy, revision_range: str, paths: tuple[str
 
 async def changed_files(safety: SafetyPolicy, revision_range: str) -> list[str]:
     """Paths changed in a range, one per entry."""
-    spec = _commits_only(check_range(revision_range))
+    spec = check_range(revision_range)
     output = await _git(safety, "diff", *_SAFE_DIFF, "--name-only", "-M", spec, "--")
     return [line for line in output.splitlines() if line]
 

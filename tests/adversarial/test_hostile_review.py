@@ -132,7 +132,7 @@ async def test_a_range_of_blob_ids_is_refused_by_git(
 ) -> None:
     """`git ls-files -s` (an allowlisted command) prints blob ids; a range of blobs would diff file contents."""
     blobs = {line.split()[3]: line.split()[1] for line in git(repo, "ls-files", "-s").splitlines()}
-    with pytest.raises(AOError, match="expected commit type"):
+    with pytest.raises(AOError, match="is not a commit"):
         await review(review_runtime, diff_range=f"{blobs['.env'][:12]}..{blobs['notes.txt'][:12]}")
     assert leader.messages == []
     assert_never_shown(repo, review_runtime, leader)
