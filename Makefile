@@ -34,6 +34,7 @@ install-node-tools:
 lint: install
 	$(BIN)/ruff check agent_orchestrator tests bench
 	$(BIN)/ruff format --check agent_orchestrator tests bench
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/pyright

@@ -17,7 +17,8 @@ from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agent_orchestrator.config import Settings
-from agent_orchestrator.interview.suite import InterviewCase, build_suite
+from agent_orchestrator.interview.case import InterviewCase
+from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.providers import ModelSpec, Role
 
 SEED = 7

@@ -16,8 +16,9 @@ from scripted import SEED, scripted_factory
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.interview.calls import WorkerReply
+from agent_orchestrator.interview.case import GradingEnv
 from agent_orchestrator.interview.runner import grade_reply
-from agent_orchestrator.interview.suite import GradingEnv, build_suite
+from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.interview.typescript import check_typescript
 from agent_orchestrator.policies.untrusted import untrusted_block
 from agent_orchestrator.repo.diff import parse_diff
@@ -101,7 +102,7 @@ async def test_hostile_command_is_refused_over_mcp_and_nothing_runs(
     assert outcome["status"] == "refused" and outcome["rule"] == rule, outcome
     assert outcome["reason"]
     assert not (isolated_env / "pwned").exists()
-    assert runtime.safety.audit.recent()[0].rule == rule
+    assert runtime.audit.recent()[0].rule == rule
 
 
 @pytest.mark.parametrize("path", HOSTILE_PATHS)
@@ -111,7 +112,7 @@ def test_hostile_path_write_is_refused_even_with_writes_allowed(path: str, writa
         writable.safety.write(path, "owned\n", requested=True)
     assert refused.value.rule.startswith("path.")
     assert sorted(p.name for p in writable.safety.root.parent.iterdir()) == before
-    assert writable.safety.audit.recent()[0].decision == "refused"
+    assert writable.audit.recent()[0].decision == "refused"
 
 
 def test_symlink_to_outside_is_not_followed_for_writes(

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from agent_orchestrator.cli import main
-from agent_orchestrator.cli.config_move import move_keys
 from agent_orchestrator.config import load_settings
-from agent_orchestrator.config_sources import default_user_config_path, user_config_path
+from agent_orchestrator.config.sources import default_user_config_path, user_config_path
 from agent_orchestrator.errors import ConfigError, UsageError
+from agent_orchestrator.store.user_config import move_keys
 
 KEY = "sk-user-canary-0123456789abcdefXYZ"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from processes import ao_command
 
-from agent_orchestrator.workflows.workers import local_model_installed
+from agent_orchestrator.queries.workers import local_model_installed
 
 pytestmark = [
     pytest.mark.live,

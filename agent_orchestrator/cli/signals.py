@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from agent_orchestrator.workflows.recorder import finish_open_runs, note_stop, stop_reason
+from agent_orchestrator.server.lifecycle import finish_open_runs, note_stop, stop_reason
 
 TERMINATED = "terminated by SIGTERM"
 EXIT_INTERRUPTED = 128 + signal.SIGINT

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from agent_orchestrator.interview.profile import ErrorKind
+from agent_orchestrator.domain.profile import ErrorKind
 from agent_orchestrator.policies.redaction import Redactor
 
 if TYPE_CHECKING:

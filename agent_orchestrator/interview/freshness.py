@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from agent_orchestrator.interview.profile import SUITE_VERSION, WorkerCapabilityProfile
+from agent_orchestrator.config import Settings
+from agent_orchestrator.domain.profile import SUITE_VERSION, WorkerCapabilityProfile
+from agent_orchestrator.errors import AOError
+from agent_orchestrator.providers import resolve_spec
 
 
 def stale_reasons(
@@ -19,3 +22,12 @@ def stale_reasons(
     if current_fingerprint is not None and current_fingerprint != profile.endpoint_fingerprint:
         reasons.append("made against another endpoint than the one configured now")
     return reasons
+
+
+def freshness(settings: Settings, profile: WorkerCapabilityProfile) -> list[str]:
+    """Why a saved profile is stale now, against the endpoint its provider and model resolve to today."""
+    try:
+        current = resolve_spec(profile.provider, profile.model, settings, "worker").fingerprint()
+    except AOError:
+        current = None
+    return stale_reasons(profile, now=datetime.now(UTC), current_fingerprint=current)

@@ -14,15 +14,10 @@ from typing import TYPE_CHECKING
 from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import EvaluationReason, EvaluationResult, Evaluator, EvaluatorContext
 
+from agent_orchestrator.domain.profile import CaseResult, CheckResult
 from agent_orchestrator.interview.calls import MAX_ANSWER_CHARS, CallPolicy, EndpointBreaker, WorkerReply, ask
-from agent_orchestrator.interview.profile import CaseResult, CheckResult
-from agent_orchestrator.interview.suite import (
-    WORKER_INSTRUCTIONS,
-    GradingEnv,
-    InterviewCase,
-    case_score,
-    check,
-)
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, case_score, check
+from agent_orchestrator.interview.suite import WORKER_INSTRUCTIONS
 from agent_orchestrator.policies.redaction import Redactor
 
 if TYPE_CHECKING:

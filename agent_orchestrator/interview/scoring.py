@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from agent_orchestrator.interview.profile import (
+from agent_orchestrator.domain.profile import (
     DIMENSIONS,
     SUITE_VERSION,
     TASK_REQUIREMENTS,

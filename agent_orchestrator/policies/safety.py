@@ -8,9 +8,10 @@ a caller as data.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation
@@ -22,7 +23,24 @@ from agent_orchestrator.policies.runner import CommandResult, run_command
 from agent_orchestrator.policies.sensitive_output import unattributed_search
 from agent_orchestrator.policies.untrusted import untrusted_block
 from agent_orchestrator.policies.writes import WritePolicy, WriteResult, write_or_preview
-from agent_orchestrator.store.audit import AuditLog
+
+AuditKind = Literal["command", "path", "write"]
+AuditDecision = Literal["allowed", "refused", "dry_run", "executed"]
+
+
+class AuditSink(Protocol):
+    """Where decisions are recorded (`store.audit.AuditLog`, wired by the runtime): redacts and keeps them."""
+
+    def record(
+        self,
+        kind: AuditKind,
+        action: str,
+        decision: AuditDecision,
+        reason: str,
+        *,
+        rule: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,17 +50,12 @@ class SafetyPolicy:
     paths: PathPolicy
     commands: CommandPolicy
     writes: WritePolicy
-    audit: AuditLog
+    audit: AuditSink
     redact: Redactor
 
     @classmethod
-    def create(cls, settings: Settings, redact: Redactor) -> SafetyPolicy:
-        audit = AuditLog(
-            settings.ao_state_dir,
-            redact,
-            retention_days=settings.ao_audit_retention_days,
-            max_rows=settings.ao_audit_max_rows,
-        )
+    def create(cls, settings: Settings, redact: Redactor, audit: AuditSink) -> SafetyPolicy:
+        """The policy for the configured workspace, recording into `audit`."""
         return cls(
             paths=PathPolicy(settings.ao_workspace_root.resolve(), state_dir_name=settings.ao_state_dir.name),
             commands=CommandPolicy(settings.ao_allowed_commands or None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastmcp import FastMCP
 
 from agent_orchestrator import __version__
+from agent_orchestrator.config import Settings
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.argument_errors import ArgumentErrors
 from agent_orchestrator.server.config_tools import add_config_tools
@@ -22,6 +23,11 @@ INSTRUCTIONS = (
     "agent-orchestrator: interview worker models before they get work, then route engineering tasks to "
     "qualified workers. Start with list_models, then interview_worker."
 )
+
+
+def create_server_for(settings: Settings) -> FastMCP:
+    """The server over already-loaded settings, with the real model factory (what `ao` runs)."""
+    return create_server(Runtime.create(settings))
 
 
 def create_server(runtime: Runtime | None = None) -> FastMCP:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastmcp import FastMCP
 
-from agent_orchestrator.config_sources import ConfigReport
+from agent_orchestrator.config.sources import ConfigReport
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge

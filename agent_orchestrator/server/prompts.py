@@ -8,7 +8,7 @@ from fastmcp import FastMCP
 from fastmcp.prompts import Prompt
 
 from agent_orchestrator.agents.prompts import PROMPTS
-from agent_orchestrator.interview.profile import Dimension
+from agent_orchestrator.domain.profile import Dimension
 from agent_orchestrator.interview.suite import WORKER_INSTRUCTIONS, build_suite
 
 

@@ -9,9 +9,9 @@ from fastmcp.exceptions import ResourceError
 from pydantic import BaseModel
 
 from agent_orchestrator.errors import AOError
+from agent_orchestrator.queries import runs as runs_flow
+from agent_orchestrator.queries import workers
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows import runs as runs_flow
-from agent_orchestrator.workflows import workers
 
 
 def add_resources(server: FastMCP, runtime: Runtime) -> None:

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastmcp import FastMCP
 from pydantic import Field
 
+from agent_orchestrator.queries import runs as runs_flow
+from agent_orchestrator.queries.runs import ArtifactPage, RunList
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
 from agent_orchestrator.store.runs import RunRecord
-from agent_orchestrator.workflows import runs as runs_flow
-from agent_orchestrator.workflows.runs import ArtifactPage, RunList
 
 
 def add_run_tools(server: FastMCP, runtime: Runtime) -> None:

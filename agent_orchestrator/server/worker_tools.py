@@ -8,13 +8,13 @@ from fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from agent_orchestrator.interview.profile import InterviewResult
+from agent_orchestrator.domain.profile import InterviewResult
+from agent_orchestrator.queries import workers
+from agent_orchestrator.queries.workers import ModelsListing, WorkerList, WorkerProfileView
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
 from agent_orchestrator.workflows import interview as interview_flow
-from agent_orchestrator.workflows import workers
-from agent_orchestrator.workflows.workers import ModelsListing, WorkerList, WorkerProfileView
 
 
 def add_worker_tools(server: FastMCP, runtime: Runtime) -> None:

@@ -15,8 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.store.sqlite import SqliteFile
+from agent_orchestrator.store.sqlite import Redact, SqliteFile
 
 AUDIT_FILE = "audit.sqlite3"
 Kind = Literal["command", "write", "path", "policy"]
@@ -53,7 +52,7 @@ class AuditLog:
     """Append-only decision log with bounded retention; every text field passes through redaction."""
 
     def __init__(
-        self, state_dir: Path, redact: Redactor, *, retention_days: float = 30.0, max_rows: int = 50_000
+        self, state_dir: Path, redact: Redact, *, retention_days: float = 30.0, max_rows: int = 50_000
     ) -> None:
         self._db = SqliteFile(state_dir / AUDIT_FILE, _SCHEMA)
         self.path = self._db.path

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError
-from agent_orchestrator.interview.profile import WorkerCapabilityProfile
 from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir, file_lock, remove_stale_temps
 
 PROFILES_FILE = "worker-profiles.json"

@@ -25,9 +25,8 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel
 
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError
-from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.store.process import ProcessIdentity
-from agent_orchestrator.store.sqlite import SqliteFile
+from agent_orchestrator.store.sqlite import Redact, SqliteFile
 
 RUNS_FILE = "runs.sqlite3"
 RunStatus = Literal["running", "succeeded", "partial", "failed", "refused", "cancelled", "interrupted"]
@@ -204,7 +203,7 @@ def _node(row: Sequence[object]) -> NodeRecord:
 class RunStore:
     """Writes and reads run records; thread-safe within a process, SQLite-locked across processes."""
 
-    def __init__(self, state_dir: Path, redact: Redactor) -> None:
+    def __init__(self, state_dir: Path, redact: Redact) -> None:
         self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA, _migrate)
         self.path = self._db.path
         self._redact = redact

@@ -22,6 +22,9 @@ from pathlib import Path
 from agent_orchestrator.store.atomic import ensure_state_dir, tighten
 
 Migration = Callable[[sqlite3.Connection], None]
+# What the stores redact with (a `policies.redaction.Redactor` in practice, wired by the runtime):
+# the store only needs a text-to-text function, so it does not depend on the policy layer.
+Redact = Callable[[str], str]
 PRIVATE_FILE = 0o600
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
+from pydantic_graph import Graph
+
+from agent_orchestrator.workflows import fix_error, interview, leader_worker, planning, review
 
 
 @dataclass(frozen=True)
 class WorkflowEntry:
     name: str
-    module: str
+    graph: Graph[Any, Any, Any, Any]
     tool: str
     command: str
     description: str
@@ -21,35 +24,35 @@ class WorkflowEntry:
 ENTRIES: tuple[WorkflowEntry, ...] = (
     WorkflowEntry(
         "worker-interview",
-        "agent_orchestrator.workflows.interview",
+        interview.GRAPH,
         "interview_worker",
         "ao worker interview",
         "Interview a worker model and decide what it may be given.",
     ),
     WorkflowEntry(
         "planning",
-        "agent_orchestrator.workflows.planning",
+        planning.GRAPH,
         "plan",
         "ao plan",
         "Plan a goal: steps with task types and dependencies, assignments, risks, validation.",
     ),
     WorkflowEntry(
         "leader-worker-basic",
-        "agent_orchestrator.workflows.leader_worker",
+        leader_worker.GRAPH,
         "run_leader_worker",
         "ao run leader-worker-basic",
         "Plan, route steps to qualified workers, validate, leader review.",
     ),
     WorkflowEntry(
         "review",
-        "agent_orchestrator.workflows.review",
+        review.GRAPH,
         "review",
         "ao review",
         "Review a diff: deterministic analysis, then findings that cite lines of the diff.",
     ),
     WorkflowEntry(
         "fix-error",
-        "agent_orchestrator.workflows.fix_error",
+        fix_error.GRAPH,
         "fix_error",
         "ao fix",
         "Parse an error log, propose a checked patch, apply and validate it when writes are allowed.",
@@ -76,7 +79,7 @@ class WorkflowCatalog(BaseModel):
 
 def describe(entry: WorkflowEntry) -> WorkflowInfo:
     """The workflow's graph as nodes, edges and a mermaid state diagram."""
-    graph = importlib.import_module(entry.module).GRAPH
+    graph = entry.graph
     mermaid: str = graph.render()
     nodes = [str(node) for node in graph.nodes if not str(node).startswith("__")]
     edges = [(m.group(1), m.group(2)) for line in mermaid.splitlines() if (m := _EDGE.match(line))]

@@ -13,12 +13,13 @@ from datetime import timedelta
 from pydantic_ai.models import Model
 from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
 
+from agent_orchestrator.domain.profile import InterviewResult
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.interview.calls import CallPolicy
-from agent_orchestrator.interview.profile import InterviewResult
+from agent_orchestrator.interview.case import GradingEnv
 from agent_orchestrator.interview.runner import ProgressCallback, SuiteRun, run_suite
 from agent_orchestrator.interview.scoring import InterviewMeta, build_result
-from agent_orchestrator.interview.suite import GradingEnv, build_suite
+from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.interview.typescript import TypeScriptToolchain, find_typescript_toolchain
 from agent_orchestrator.providers import ModelSpec, resolve_spec, role_spec
 from agent_orchestrator.runtime import Runtime

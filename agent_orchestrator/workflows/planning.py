@@ -22,10 +22,10 @@ from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
 from agent_orchestrator.agents.models import DraftPlan, PlanStep, Risk, ValidationStrategy
 from agent_orchestrator.agents.prompts import LEADER_PLANNER
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
+from agent_orchestrator.interview.freshness import freshness
+from agent_orchestrator.interview.routing import Assignment, Candidate, propose
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
-from agent_orchestrator.workflows.routing import Assignment, Candidate, propose
-from agent_orchestrator.workflows.workers import freshness
 
 MAX_CONTEXT_FILES = 20
 MAX_CONTEXT_FILE_BYTES = 64_000
@@ -225,7 +225,7 @@ def plan_problems(draft: DraftPlan) -> list[str]:
 def saved_candidates(runtime: Runtime) -> list[Candidate]:
     """Every saved profile with why it is stale (the same freshness `ao worker list` shows)."""
     return [
-        Candidate(profile, tuple(freshness(runtime, profile)))
+        Candidate(profile, tuple(freshness(runtime.settings, profile)))
         for _, profile in sorted(runtime.profiles.load().items())
     ]
 

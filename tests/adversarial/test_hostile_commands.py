@@ -95,7 +95,7 @@ async def test_hostile_command_is_refused_over_mcp_and_audited(
     outcome = (result.structured_content or {})["results"][0]
     assert (outcome["status"], outcome["rule"]) == ("refused", rule), outcome
     assert outcome["reason"]
-    audited = runtime.safety.audit.recent()[0]
+    audited = runtime.audit.recent()[0]
     assert (audited.decision, audited.rule) == ("refused", rule)
 
 

@@ -115,7 +115,7 @@ async def test_repository_config_runs_nothing_through_the_safety_policy(
     result = await runtime.safety.run(command)
     assert not marker.exists(), result.stderr
     assert result.git_config_neutralised
-    audit = runtime.safety.audit.recent()[0]
+    audit = runtime.audit.recent()[0]
     assert audit.decision == "executed" and "git_config_neutralised" in str(audit)
 
 
@@ -174,7 +174,7 @@ async def test_search_that_drops_file_names_is_refused(repo: Path, runtime: Runt
     report = await validate(runtime, [f"grep -rh {CANARY} ."])
     outcome = report.results[0]
     assert outcome.status == "refused" and outcome.rule == "command.unattributed_output"
-    assert runtime.safety.audit.recent()[0].decision == "refused"
+    assert runtime.audit.recent()[0].decision == "refused"
 
 
 async def test_unoverridable_config_refuses_with_the_key_and_its_file(
@@ -184,4 +184,4 @@ async def test_unoverridable_config_refuses_with_the_key_and_its_file(
     with pytest.raises(PolicyViolation) as refused:
         await runtime.safety.run("git status")
     assert "remote.origin.uploadpack" in str(refused.value) and ".git/config" in str(refused.value)
-    assert runtime.safety.audit.recent()[0].rule == "command.git_config"
+    assert runtime.audit.recent()[0].rule == "command.git_config"

@@ -21,7 +21,7 @@ from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.review import ReviewResult, review
-from agent_orchestrator.workflows.review_parts import ReviewLimits
+from agent_orchestrator.workflows.review.parts import ReviewLimits
 
 pytestmark = pytest.mark.anyio
 

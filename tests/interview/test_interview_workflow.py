@@ -8,10 +8,10 @@ from scripted import CANARY_KEY, SEED, scripted_factory
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.interview import typescript
+from agent_orchestrator.queries.workers import get_worker_profile, list_workers
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows import interview as interview_module
 from agent_orchestrator.workflows.interview import interview_worker
-from agent_orchestrator.workflows.workers import get_worker_profile, list_workers
 
 pytestmark = pytest.mark.anyio
 BASE_URL = "http://scripted.test/v1"

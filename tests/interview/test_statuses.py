@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scripted import SEED
 
-from agent_orchestrator.interview.profile import InterviewResult
+from agent_orchestrator.domain.profile import InterviewResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.interview import interview_worker
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent_orchestrator.interview.profile import DIMENSIONS
-from agent_orchestrator.interview.suite import GradingEnv, build_suite, case_score
+from agent_orchestrator.domain.profile import DIMENSIONS
+from agent_orchestrator.interview.case import GradingEnv, case_score
+from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.interview.typescript import find_typescript_toolchain
 
 pytestmark = pytest.mark.anyio

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agent_orchestrator.errors import NotFoundError, StoreCorruptError
-from agent_orchestrator.interview.freshness import stale_reasons
-from agent_orchestrator.interview.profile import (
+from agent_orchestrator.domain.profile import (
     Reliability,
     RoutingPolicy,
     WorkerCapabilityProfile,
 )
+from agent_orchestrator.errors import NotFoundError, StoreCorruptError
+from agent_orchestrator.interview.freshness import stale_reasons
 from agent_orchestrator.store import atomic
 from agent_orchestrator.store.profiles import ProfileStore
 

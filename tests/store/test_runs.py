@@ -8,11 +8,11 @@ import pytest
 
 from agent_orchestrator.errors import NotFoundError, UsageError
 from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.queries.runs import get_artifact, list_runs
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunStore
 from agent_orchestrator.workflows import recorder
 from agent_orchestrator.workflows.recorder import RunContext, WorkflowFailed, record_run
-from agent_orchestrator.workflows.runs import get_artifact, list_runs
 
 pytestmark = pytest.mark.anyio
 

@@ -24,7 +24,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from scripted import BEHAVIOURS, SEED, prompt_of, scripted_model
 
 from agent_orchestrator.config import Settings
-from agent_orchestrator.interview.profile import (
+from agent_orchestrator.domain.profile import (
     DIMENSIONS,
     SUITE_VERSION,
     TASK_REQUIREMENTS,

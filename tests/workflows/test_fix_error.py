@@ -21,10 +21,10 @@ from agent_orchestrator.config import Settings
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.providers import ModelSpec, Role
+from agent_orchestrator.repo.patching import PatchRejected, apply_patch, git_apply_check, read_patch
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows import fix_error as fix_error_module
 from agent_orchestrator.workflows.fix_error import FIX_NODES, GRAPH, FixResult, fix_error
-from agent_orchestrator.workflows.patching import PatchRejected, apply_patch, git_apply_check, read_patch
+from agent_orchestrator.workflows.fix_error import graph as fix_error_module
 
 VALIDATE = "python -m pytest -q -p no:cacheprovider"
 BUGGY = "def add(a, b):\n    return a - b\n"
@@ -335,7 +335,7 @@ async def test_a_patch_touching_a_forbidden_file_is_refused_and_nothing_is_writt
     assert (repo / "src" / "ok.py").read_text() == "x = 1\n"
     assert ((repo / target).read_bytes() if (repo / target).exists() else None) == existing
     record = runtime.runs.get(result.run_id)
-    assert (record.status, runtime.safety.audit.recent()[0].rule) == ("refused", rule)
+    assert (record.status, runtime.audit.recent()[0].rule) == ("refused", rule)
 
 
 @pytest.mark.anyio

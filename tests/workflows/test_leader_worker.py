@@ -18,10 +18,10 @@ from scripted_agents import (
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import NotFoundError
+from agent_orchestrator.interview.routing import LEADER
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows import interview as interview_module
 from agent_orchestrator.workflows.leader_worker import GRAPH, leader_worker
-from agent_orchestrator.workflows.routing import LEADER
 
 pytestmark = pytest.mark.anyio
 
@@ -201,7 +201,7 @@ async def test_an_explicit_profile_is_used_as_given_without_an_interview(
     async def no_interview(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the worker must not be interviewed")
 
-    monkeypatch.setattr("agent_orchestrator.workflows.leader_worker.interview_worker", no_interview)
+    monkeypatch.setattr("agent_orchestrator.workflows.leader_worker.graph.interview_worker", no_interview)
     stale = make_profile("ideal", "active", LOW_RISK, expired=True)
     script = Script([step_plan(("s1", "summarization", []))])
     configured = {"worker_model_provider": "openai-compatible", "worker_model_name": "ideal"}

@@ -9,7 +9,7 @@ import pytest
 from agent_orchestrator.agents.models import StepResult
 from agent_orchestrator.interview.typescript import find_typescript_toolchain
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.output_checks import check_code_blocks, validate_output
+from agent_orchestrator.workflows.leader_worker.output_checks import check_code_blocks, validate_output
 
 pytestmark = pytest.mark.anyio
 NEEDS_TSC = pytest.mark.skipif(find_typescript_toolchain() is None, reason="needs Node.js and tools/typescript")

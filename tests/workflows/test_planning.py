@@ -10,9 +10,9 @@ from scripted_agents import LOW_RISK, Script, make_profile, step_plan
 from agent_orchestrator.agents.models import DraftPlan
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation
+from agent_orchestrator.interview.routing import LEADER
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.planning import GRAPH, PlanRejected, plan, plan_problems
-from agent_orchestrator.workflows.routing import LEADER
 
 pytestmark = pytest.mark.anyio
 

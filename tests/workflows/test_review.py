@@ -24,14 +24,14 @@ from agent_orchestrator.repo.diff import ParsedDiff, parse_diff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.recorder import WorkflowFailed
 from agent_orchestrator.workflows.review import GRAPH, REVIEW_NODES, review
-from agent_orchestrator.workflows.review_analysis import (
+from agent_orchestrator.workflows.review.analysis import (
     RenamedFile,
     SecretHit,
     analyse_diff,
     file_kind,
     withhold_sensitive,
 )
-from agent_orchestrator.workflows.review_parts import (
+from agent_orchestrator.workflows.review.parts import (
     ReviewLimits,
     added_change,
     render_file,

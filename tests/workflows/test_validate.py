@@ -28,7 +28,7 @@ async def test_refused_command_never_runs_and_is_audited(isolated_env: Path, run
     report = await validate(runtime, ["python -m pytest -q; touch pwned"])
     assert report.results[0].status == "refused" and report.results[0].rule == "command.chaining"
     assert not (isolated_env / "pwned").exists()
-    audit = runtime.safety.audit.recent()
+    audit = runtime.audit.recent()
     assert audit[0].decision == "refused" and audit[0].rule == "command.chaining"
 
 
@@ -36,7 +36,7 @@ async def test_passing_commands_pass(isolated_env: Path, runtime: Runtime) -> No
     (isolated_env / "test_ok.py").write_text("def test_ok():\n    assert True\n")
     report = await validate(runtime, ["python -m pytest -q -p no:cacheprovider test_ok.py"])
     assert report.status == "passed" and report.results[0].errors == []
-    assert runtime.safety.audit.recent()[0].decision == "executed"
+    assert runtime.audit.recent()[0].decision == "executed"
 
 
 async def test_no_commands_is_a_usage_error(runtime: Runtime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent_orchestrator.interview.case import Template
 from agent_orchestrator.interview.cases import (
     calibration,
     code_understanding,
@@ -10,7 +11,6 @@ from agent_orchestrator.interview.cases import (
     structured,
     summarization,
 )
-from agent_orchestrator.interview.suite import Template
 
 TEMPLATES: tuple[Template, ...] = (
     *instruction.TEMPLATES,

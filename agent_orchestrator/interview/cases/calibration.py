@@ -11,9 +11,9 @@ import random
 import re
 from typing import Any
 
+from agent_orchestrator.domain.profile import CheckResult
 from agent_orchestrator.interview.answers import AnswerFormatError, numbers_in, parse_json_answer
-from agent_orchestrator.interview.profile import CheckResult
-from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, check
 
 FORMAT = (
     'Reply with only a JSON object {"answer": "<your answer, or unknown>", "confidence": <number>} where '

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
+from agent_orchestrator.domain.profile import CheckResult
 from agent_orchestrator.interview.answers import answer_line, first_mentions_in_order, mentions
-from agent_orchestrator.interview.profile import CheckResult
-from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, check
 
 VERBS = ("check", "clean", "load", "merge", "parse", "persist", "stamp", "trim", "verify", "write", "emit", "fold")
 NOUNS = ("record", "entry", "batch", "ticket", "payload", "row", "frame", "item", "order", "event")

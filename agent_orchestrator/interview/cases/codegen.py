@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import random
 
+from agent_orchestrator.domain.profile import CheckResult
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.answers import extract_code
-from agent_orchestrator.interview.profile import CheckResult
-from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, check
 from agent_orchestrator.interview.typescript import check_typescript
 
 VERBS = ("clamp", "bound", "limit", "pin", "fit")

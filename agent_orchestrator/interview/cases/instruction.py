@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from agent_orchestrator.interview.profile import CheckResult
-from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
+from agent_orchestrator.domain.profile import CheckResult
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, check
 
 WORDS = (
     "harbor",

@@ -6,9 +6,9 @@ import json
 import random
 from typing import Any
 
+from agent_orchestrator.domain.profile import CheckResult
 from agent_orchestrator.interview.answers import AnswerFormatError, parse_json_answer
-from agent_orchestrator.interview.profile import CheckResult
-from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, check
 
 PEOPLE = (
     "Dana Whitfield",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from agent_orchestrator.domain.profile import CheckResult
 from agent_orchestrator.interview.answers import mentions, numbers_in, words_in
-from agent_orchestrator.interview.profile import CheckResult
-from agent_orchestrator.interview.suite import GradingEnv, InterviewCase, check
+from agent_orchestrator.interview.case import GradingEnv, InterviewCase, check
 
 SERVICES = ("checkout", "ledger", "notifications", "catalog", "payments", "identity")
 ENGINEERS = ("Priya", "Marcus", "Yuki", "Elena", "Tariq", "Noor", "Bram", "Chloe")

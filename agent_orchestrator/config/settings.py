@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent_orchestrator.config_sources import (
+from agent_orchestrator.config.sources import (
     CONFIG_FILE_VARIABLES,
     Assignment,
     ConfigReport,

@@ -27,16 +27,16 @@ from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo.context import FileContext, SkippedFile
 from agent_orchestrator.repo.logs import ParsedError, parse_log
+from agent_orchestrator.repo.patching import PatchedFile
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.fix_apply import (
+from agent_orchestrator.workflows.fix_error.apply import (
     backup_originals,
     changed_since_check,
     restore_originals,
     write_patched,
 )
-from agent_orchestrator.workflows.fix_checks import ChangedFile, PatchCheck, check_patch
-from agent_orchestrator.workflows.fix_context import fix_prompt, gather_fix_context
-from agent_orchestrator.workflows.patching import PatchedFile
+from agent_orchestrator.workflows.fix_error.checks import ChangedFile, PatchCheck, check_patch
+from agent_orchestrator.workflows.fix_error.context import fix_prompt, gather_fix_context
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
 

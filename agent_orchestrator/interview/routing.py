@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from agent_orchestrator.agents.models import PlanStep
-from agent_orchestrator.interview.profile import TASK_REQUIREMENTS, TaskType, WorkerCapabilityProfile
+from agent_orchestrator.domain.profile import TASK_REQUIREMENTS, TaskType, WorkerCapabilityProfile
 
 LEADER = "leader"
 _REQUIRES = {r.task_type: r.requires for r in TASK_REQUIREMENTS}

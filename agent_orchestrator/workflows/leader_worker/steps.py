@@ -26,12 +26,12 @@ from pydantic_ai.usage import RunUsage
 from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
 from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
 from agent_orchestrator.agents.prompts import LEADER_REVIEWER, WORKER
+from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError
-from agent_orchestrator.interview.profile import TaskType, WorkerCapabilityProfile
+from agent_orchestrator.interview.routing import Assignment
 from agent_orchestrator.providers import resolve_spec
-from agent_orchestrator.workflows.output_checks import CheckOutcome, validate_output
+from agent_orchestrator.workflows.leader_worker.output_checks import CheckOutcome, validate_output
 from agent_orchestrator.workflows.recorder import RunContext
-from agent_orchestrator.workflows.routing import Assignment
 
 MAX_ROUNDS = 3  # the first answer plus two revisions
 EXCERPT_CHARS = 2_000

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 
+from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile, WorkerStatus
 from agent_orchestrator.errors import AOError
-from agent_orchestrator.interview.freshness import stale_reasons
-from agent_orchestrator.interview.profile import TaskType, WorkerCapabilityProfile, WorkerStatus
-from agent_orchestrator.providers import PROVIDERS, configured_spec, resolve_spec
+from agent_orchestrator.interview.freshness import freshness
+from agent_orchestrator.providers import PROVIDERS, configured_spec
 from agent_orchestrator.runtime import Runtime
 
 LOCAL_MODEL_ID = "local:smollm2-135m-instruct"
@@ -69,18 +69,10 @@ class ModelsListing(BaseModel):
     problems: list[str]
 
 
-def freshness(runtime: Runtime, profile: WorkerCapabilityProfile) -> list[str]:
-    try:
-        current = resolve_spec(profile.provider, profile.model, runtime.settings, "worker").fingerprint()
-    except AOError:
-        current = None
-    return stale_reasons(profile, now=datetime.now(UTC), current_fingerprint=current)
-
-
 def list_workers(runtime: Runtime) -> WorkerList:
     summaries: list[WorkerSummary] = []
     for worker_id, profile in sorted(runtime.profiles.load().items()):
-        reasons = freshness(runtime, profile)
+        reasons = freshness(runtime.settings, profile)
         summaries.append(
             WorkerSummary(
                 worker_id=worker_id,
@@ -97,7 +89,7 @@ def list_workers(runtime: Runtime) -> WorkerList:
 
 def get_worker_profile(runtime: Runtime, worker_id: str) -> WorkerProfileView:
     profile = runtime.profiles.get(worker_id.strip())
-    reasons = freshness(runtime, profile)
+    reasons = freshness(runtime.settings, profile)
     return WorkerProfileView(
         worker_id=profile.worker_id,
         status=profile.status,

@@ -14,9 +14,9 @@ from typing import Protocol
 
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.repo.patching import PatchedFile, current_text
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir
-from agent_orchestrator.workflows.patching import PatchedFile, current_text
 from agent_orchestrator.workflows.recorder import RunContext
 
 

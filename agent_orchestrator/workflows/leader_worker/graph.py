@@ -20,14 +20,17 @@ from pydantic import BaseModel
 from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
 
 from agent_orchestrator.agents.models import StepResult
+from agent_orchestrator.domain.profile import TASK_REQUIREMENTS, WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError, UsageError
-from agent_orchestrator.interview.profile import TASK_REQUIREMENTS, WorkerCapabilityProfile
+from agent_orchestrator.interview.freshness import freshness
+from agent_orchestrator.interview.routing import LEADER, Assignment, Candidate
 from agent_orchestrator.providers import ModelSpec, configured_spec
+from agent_orchestrator.repo.patching import apply_patch, read_patch
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunStatus
 from agent_orchestrator.workflows.interview import interview_worker
-from agent_orchestrator.workflows.output_checks import read_current
-from agent_orchestrator.workflows.patching import apply_patch, read_patch
+from agent_orchestrator.workflows.leader_worker.output_checks import read_current
+from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, StepOutcome, run_steps
 from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
     PLANNING_NODES,
@@ -37,9 +40,6 @@ from agent_orchestrator.workflows.planning import (
     saved_candidates,
 )
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
-from agent_orchestrator.workflows.routing import LEADER, Assignment, Candidate
-from agent_orchestrator.workflows.step_execution import StepEnv, StepJob, StepOutcome, run_steps
-from agent_orchestrator.workflows.workers import freshness
 
 LEADER_WORKER_NODES = PLANNING_NODES + 3  # + PrepareWorkers, RunSteps, ApplyPatches (steps add their own)
 INLINE_PATCH_CHARS = 20_000
@@ -193,7 +193,7 @@ async def prepare_workers(run: RunContext, worker_profile: str | None) -> list[C
     runtime = run.runtime
     if worker_profile is not None:
         profile = runtime.profiles.get(worker_profile.strip())
-        if stale := freshness(runtime, profile):
+        if stale := freshness(runtime.settings, profile):
             run.warn(f"worker {profile.worker_id!r} has a stale profile ({'; '.join(stale)}); used as given")
         return [Candidate(profile)]
     configured = configured_spec(runtime.settings, "worker")
@@ -206,7 +206,7 @@ async def interview_if_needed(run: RunContext, spec: ModelSpec) -> None:
     """Interview (and save) the configured worker when it has no saved profile or a stale one."""
     runtime = run.runtime
     known = runtime.profiles.load().get(spec.model_id)
-    why = "; ".join(freshness(runtime, known)) if known is not None else "it has no saved profile"
+    why = "; ".join(freshness(runtime.settings, known)) if known is not None else "it has no saved profile"
     if not why:
         return
     run.warn(f"interviewed the configured worker {spec.model_id!r} first: {why}")

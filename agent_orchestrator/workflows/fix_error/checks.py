@@ -15,8 +15,7 @@ from pydantic import BaseModel
 from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.policies.writes import unified_diff
-from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.patching import (
+from agent_orchestrator.repo.patching import (
     FilePatch,
     PatchedFile,
     apply_patch,
@@ -24,6 +23,7 @@ from agent_orchestrator.workflows.patching import (
     git_apply_check,
     read_patch,
 )
+from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.recorder import RunContext
 
 CheckName = Literal["parse", "paths", "strict_apply", "git_apply_check"]

@@ -28,7 +28,7 @@ from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
-from agent_orchestrator.workflows.review_analysis import (
+from agent_orchestrator.workflows.review.analysis import (
     DiffAnalysis,
     DroppedFinding,
     ReviewFinding,
@@ -40,7 +40,7 @@ from agent_orchestrator.workflows.review_analysis import (
     withheld_findings,
     withhold_sensitive,
 )
-from agent_orchestrator.workflows.review_parts import (
+from agent_orchestrator.workflows.review.parts import (
     ReviewLimits,
     ReviewPart,
     ReviewRequest,

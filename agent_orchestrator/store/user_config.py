@@ -21,7 +21,7 @@ from dotenv.parser import parse_stream
 from pydantic import BaseModel
 
 from agent_orchestrator.config import CONFIG_FILE_VARIABLES, Settings
-from agent_orchestrator.config_sources import read_assignments
+from agent_orchestrator.config.sources import read_assignments
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.store.atomic import atomic_write_text
 

@@ -279,7 +279,7 @@ def build_model(spec: ModelSpec, settings: Settings, role: Role) -> Model:
     """The default `ModelFactory`: a real pydantic-ai model for the spec."""
     key = api_key_for(spec, settings, role)
     if spec.provider == "local":
-        from agent_orchestrator.local_model import load_local_model
+        from agent_orchestrator.providers.local import load_local_model
 
         return load_local_model(spec.model)
     if spec.provider in ("openai", "litellm", "ollama", "openai-compatible"):

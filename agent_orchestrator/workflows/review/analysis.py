@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from agent_orchestrator.agents.models import Finding
 from agent_orchestrator.policies.redaction import REDACTED, Redactor
 from agent_orchestrator.repo.diff import FileChange, FileStatus, ParsedDiff
-from agent_orchestrator.workflows.review_parts import ReviewLimits, render_file
+from agent_orchestrator.workflows.review.parts import ReviewLimits, render_file
 
 FileKind = Literal["source", "test", "other"]
 FindingSource = Literal["analysis", "reviewer"]

@@ -20,7 +20,7 @@ from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.answers import extract_code
 from agent_orchestrator.interview.typescript import check_typescript, find_typescript_toolchain
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.workflows.patching import (
+from agent_orchestrator.repo.patching import (
     PatchedFile,
     apply_patch,
     current_text,

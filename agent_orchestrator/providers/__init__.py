@@ -1,0 +1,49 @@
+"""Model providers: `provider:model` + settings -> a pydantic-ai model, and which key may go where.
+
+`registry` holds the providers, spec resolution and key binding; `local` the embedded CPU model
+(imported only when a `local` model is built).
+"""
+
+from __future__ import annotations
+
+from agent_orchestrator.providers.registry import (
+    DEFAULT_LOCAL_MODEL,
+    PROVIDERS,
+    BoundKey,
+    ModelFactory,
+    ModelSpec,
+    ProviderInfo,
+    Role,
+    api_key_for,
+    bound_key,
+    build_model,
+    canonical_provider,
+    configured_keys,
+    configured_spec,
+    normalize_base_url,
+    parse_model_id,
+    resolve_spec,
+    role_spec,
+    strip_credentials,
+)
+
+__all__ = [
+    "DEFAULT_LOCAL_MODEL",
+    "PROVIDERS",
+    "BoundKey",
+    "ModelFactory",
+    "ModelSpec",
+    "ProviderInfo",
+    "Role",
+    "api_key_for",
+    "bound_key",
+    "build_model",
+    "canonical_provider",
+    "configured_keys",
+    "configured_spec",
+    "normalize_base_url",
+    "parse_model_id",
+    "resolve_spec",
+    "role_spec",
+    "strip_credentials",
+]
