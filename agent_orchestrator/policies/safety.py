@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.command_grammar import NamedValue
-from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
+from agent_orchestrator.policies.commands import DEFAULT_ALLOWED_COMMANDS, CommandPolicy, ParsedCommand
 from agent_orchestrator.policies.paths import FileRead, PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import CommandResult, run_command
@@ -24,6 +24,8 @@ from agent_orchestrator.policies.sensitive_output import unattributed_search
 from agent_orchestrator.policies.untrusted import untrusted_block
 from agent_orchestrator.policies.writes import WritePolicy, WriteResult, write_or_preview
 
+# The git reads the workflows make themselves (repo/git.py): range diffs, changed files, status.
+WORKFLOW_GIT_READS = ("git diff", "git status")
 AuditKind = Literal["command", "path", "write"]
 AuditDecision = Literal["allowed", "refused", "dry_run", "executed"]
 
@@ -48,7 +50,8 @@ class SafetyPolicy:
     """Paths, commands and writes for one workspace root, every decision audited."""
 
     paths: PathPolicy
-    commands: CommandPolicy
+    commands: CommandPolicy  # what callers may run: the read-only defaults plus AO_ALLOWED_COMMANDS
+    git_reads: CommandPolicy  # the workflows' own git reads (`run_git_read`), whatever the user allows
     writes: WritePolicy
     audit: AuditSink
     redact: Redactor
@@ -58,7 +61,8 @@ class SafetyPolicy:
         """The policy for the configured workspace, recording into `audit`."""
         return cls(
             paths=PathPolicy(settings.ao_workspace_root.resolve(), state_dir_name=settings.ao_state_dir.name),
-            commands=CommandPolicy(settings.ao_allowed_commands or None),
+            commands=CommandPolicy([*DEFAULT_ALLOWED_COMMANDS, *(settings.ao_allowed_commands or ())]),
+            git_reads=CommandPolicy(WORKFLOW_GIT_READS),
             writes=WritePolicy.from_settings(settings),
             audit=audit,
             redact=redact,
@@ -89,11 +93,13 @@ class SafetyPolicy:
             raise PolicyViolation(f"{str(path)!r} is not a directory in the workspace", rule="path.not_a_dir")
         return resolved
 
-    def check_command(self, command: str | Sequence[str], *, cwd: Path | None = None) -> ParsedCommand:
+    def check_command(
+        self, command: str | Sequence[str], *, cwd: Path | None = None, allowlist: CommandPolicy | None = None
+    ) -> ParsedCommand:
         """Parse and check a command for running in `cwd` (the root by default); refusals are audited."""
         shown = command if isinstance(command, str) else " ".join(command)
         try:
-            parsed = self.commands.check(command, cwd=cwd or self.root)
+            parsed = (allowlist or self.commands).check(command, cwd=cwd or self.root)
             self._check_sensitive_arguments(parsed, cwd or self.root)
         except PolicyViolation as exc:
             self.audit.record("command", shown, "refused", str(exc), rule=exc.rule)
@@ -108,8 +114,22 @@ class SafetyPolicy:
         Sensitive files' content is withheld from the output (searches that would not name each
         line's file are refused), and git runs no program its repository's config names.
         """
+        return await self._run(command, cwd=cwd, timeout_s=timeout_s, allowlist=self.commands)
+
+    async def run_git_read(self, args: Sequence[str], *, timeout_s: float = 120.0) -> CommandResult:
+        """One of the workflows' own read-only git commands (`WORKFLOW_GIT_READS`), in the workspace root.
+
+        Governed by that narrow list, not by AO_ALLOWED_COMMANDS (which only adds commands for
+        callers), so a user's allowlist can neither break the workflows nor widen what they run.
+        Every other rule (flags, paths, git config, withheld output) applies as to any command.
+        """
+        return await self._run(["git", *args], cwd=None, timeout_s=timeout_s, allowlist=self.git_reads)
+
+    async def _run(
+        self, command: str | Sequence[str], *, cwd: Path | None, timeout_s: float, allowlist: CommandPolicy
+    ) -> CommandResult:
         workdir = cwd or self.root
-        parsed = self.check_command(command, cwd=workdir)
+        parsed = self.check_command(command, cwd=workdir, allowlist=allowlist)
         shown = " ".join(parsed.argv)
         try:
             if (problem := unattributed_search(parsed.argv)) is not None:

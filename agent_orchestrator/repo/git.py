@@ -71,7 +71,7 @@ async def _git(safety: SafetyPolicy, *args: str) -> str:
 
 
 async def _git_result(safety: SafetyPolicy, *args: str) -> CommandResult:
-    result = await safety.run(["git", *args])
+    result = await safety.run_git_read(args)
     if result.timed_out:
         raise AOError(f"git {args[0]} timed out")
     if result.exit_code != 0:
