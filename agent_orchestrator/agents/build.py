@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+import pydantic_ai
 from pydantic_ai import Agent
 from pydantic_ai.usage import UsageLimits
 
@@ -25,12 +26,21 @@ class ModelSource(Protocol):
     def model_factory(self) -> ModelFactory: ...
 
 
+def quiet_stack() -> None:
+    """Keep pydantic-ai's first-run banner (an observability advertisement) off our streams.
+
+    stdout carries results (and, over stdio, the MCP protocol); stderr is the host's log.
+    """
+    pydantic_ai.BANNER_ENABLED = False
+
+
 def build_agent(
     runtime: ModelSource, role: Role, output_type: type[OutputT], instructions: str, spec: ModelSpec | None = None
 ) -> Agent[None, OutputT]:
     """An agent for the role's configured model (or `spec`), with validated output and bounded retries."""
     chosen = spec or role_spec(runtime.settings, role)
     model = runtime.model_factory(chosen, runtime.settings, role)
+    quiet_stack()
     return Agent[None, OutputT](
         model,
         output_type=output_type,

@@ -80,6 +80,9 @@ async def run_suite(
     """Ask every case, grade every answer, and return per-case evidence in suite order."""
     from pydantic_ai import Agent
 
+    from agent_orchestrator.agents.build import quiet_stack
+
+    quiet_stack()
     agent = Agent(
         model,
         output_type=str,
