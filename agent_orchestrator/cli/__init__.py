@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="claude-desktop, vscode or cursor",
     )
+    _add_json(config)
     return parser
 
 
@@ -188,4 +189,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     from agent_orchestrator.cli.commands import run_command
 
-    sys.exit(run_command(args))
+    try:
+        code = run_command(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.exit(_reader_went_away())
+    sys.exit(code)
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (`ao ... | head`): stop quietly, as git does (128 + SIGPIPE).
+
+    stdout is pointed at /dev/null first, so the interpreter's final flush cannot fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13

@@ -83,6 +83,10 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "mcp" and args.mcp_command == "config":
             from agent_orchestrator.cli.host_config import WHERE, host_config
 
+            if args.json:  # one document: where it goes and the entry itself
+                document = {"host": args.host_app, "where": WHERE[args.host_app]}
+                print(json.dumps(document | {"config": json.loads(host_config(args.host_app))}, indent=2))
+                return EXIT_OK
             print(WHERE[args.host_app], file=sys.stderr)
             print(host_config(args.host_app))
             return EXIT_OK

@@ -34,3 +34,18 @@ def test_no_banner_in_a_terminal() -> None:
     text = seen.decode("utf-8", "replace")
     assert "interview cases" in text  # the terminal really got our progress line
     assert "Logfire" not in text and "observability" not in text
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """`ao ... | head` ends like git: no BrokenPipeError traceback, exit 128 + SIGPIPE."""
+    process = subprocess.Popen(
+        [*ao_command(), "mcp", "list-tools", "--json"],  # more than a pipe buffer of output
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10)
+    process.stdout.close()
+    err = process.stderr.read().decode("utf-8", "replace")
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
