@@ -65,6 +65,8 @@ TASK_REQUIREMENTS: tuple[TaskRequirement, ...] = (
         requires=("typescript_codegen", "code_understanding", "structured_json", "instruction_following"),
     ),
 )
+# The task types a limited worker may take; routing, scoring and the leader-worker re-check all read this one set.
+LOW_RISK_TASK_TYPES: frozenset[TaskType] = frozenset(r.task_type for r in TASK_REQUIREMENTS if r.risk == "low")
 
 WorkerStatus = Literal["active", "limited", "blocked"]
 Complexity = Literal["none", "low", "medium", "high"]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from agent_orchestrator.domain.profile import (
     DIMENSIONS,
+    LOW_RISK_TASK_TYPES,
     SUITE_VERSION,
     TASK_REQUIREMENTS,
     CaseResult,
@@ -91,9 +92,9 @@ def qualified_task_types(scores: dict[Dimension, DimensionScore], typescript_ver
 def decide_status(
     scores: dict[Dimension, DimensionScore], reliability: Reliability, qualified: list[TaskType]
 ) -> WorkerStatus:
-    low_risk = {r.task_type for r in TASK_REQUIREMENTS if r.risk == "low"}
     unreliable = reliability.transport_failures > UNRELIABLE_SHARE * reliability.cases
-    if scores["structured_json"].score < BLOCK_STRUCTURED_BELOW or unreliable or not low_risk & set(qualified):
+    no_low_risk = LOW_RISK_TASK_TYPES.isdisjoint(qualified)
+    if scores["structured_json"].score < BLOCK_STRUCTURED_BELOW or unreliable or no_low_risk:
         return "blocked"
     if all(score.passed for score in scores.values()):
         return "active"
@@ -186,10 +187,9 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
     scores = score_dimensions(run.cases, meta.typescript_note)
     qualified = qualified_task_types(scores, meta.typescript_verified)
     status = decide_status(scores, reliability, qualified)
-    low_risk = [r.task_type for r in TASK_REQUIREMENTS if r.risk == "low"]
-    supported: list[TaskType] = (
-        qualified if status == "active" else [t for t in qualified if t in low_risk] if status == "limited" else []
-    )
+    supported: list[TaskType] = qualified if status == "active" else []
+    if status == "limited":
+        supported = [t for t in qualified if t in LOW_RISK_TASK_TYPES]
     now = datetime.now(UTC)
     profile = WorkerCapabilityProfile(
         worker_id=spec.model_id,

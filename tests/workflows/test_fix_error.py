@@ -19,7 +19,8 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.policies.writes import unified_diff
+from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.policies.writes import WriteResult, unified_diff
 from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.repo.patching import PatchRejected, apply_patch, git_apply_check, read_patch
 from agent_orchestrator.runtime import Runtime
@@ -242,10 +243,10 @@ async def test_a_correct_patch_is_applied_and_proven_by_pytest(repo: Path, setti
     assert result.validation_after is not None and result.validation_after.status == "passed"
     assert [(f.path, f.change, f.written) for f in result.files_changed] == [("calc.py", "modified", True)]
     assert [(c.name, c.status) for c in result.patch_checks] == [
-        ("parse", "passed"),
-        ("paths", "passed"),
-        ("strict_apply", "passed"),
-        ("git_apply_check", "passed"),
+        ("patch.parse", "passed"),
+        ("patch.paths", "passed"),
+        ("patch.apply", "passed"),
+        ("git apply --check", "passed"),
     ]
     assert runtime.runs.get(result.run_id).status == "succeeded"
 
@@ -319,7 +320,7 @@ async def test_not_asking_to_apply_only_proposes(repo: Path, settings: Settings)
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("target", "rule"),
-    [(".env", "path.env_file"), ("other/x.py", "fix.outside_scope"), (".git/config", "path.git_internals")],
+    [(".env", "path.env_file"), ("other/x.py", "patch.outside_scope"), (".git/config", "path.git_internals")],
 )
 async def test_a_patch_touching_a_forbidden_file_is_refused_and_nothing_is_written(
     repo: Path, settings: Settings, target: str, rule: str
@@ -331,11 +332,42 @@ async def test_a_patch_touching_a_forbidden_file_is_refused_and_nothing_is_writt
     runtime = _runtime(settings, Fixer(_draft(patch)))
     result = await fix_error(runtime, error_log="pytest.log", scope="src", apply=True)
     assert result.status == "failed" and not result.applied and "patch refused" in result.reason
-    assert result.patch_checks[-1].name == "paths" and result.patch_checks[-1].status == "failed"
+    assert result.patch_checks[-1].name == "patch.paths" and result.patch_checks[-1].status == "failed"
     assert (repo / "src" / "ok.py").read_text() == "x = 1\n"
     assert ((repo / target).read_bytes() if (repo / target).exists() else None) == existing
     record = runtime.runs.get(result.run_id)
     assert (record.status, runtime.audit.recent()[0].rule) == ("refused", rule)
+
+
+@pytest.mark.anyio
+async def test_a_write_failure_midway_restores_the_earlier_files(
+    repo: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the one apply-with-restore: calc.py written, helper.py fails, calc.py is put back and proven."""
+    real = SafetyPolicy.write
+
+    def write(self: SafetyPolicy, path: str | Path, text: str | None, *, requested: bool) -> WriteResult:
+        if str(path) == "helper.py" and text is not None:
+            raise OSError(28, "No space left on device")
+        return real(self, path, text, requested=requested)
+
+    monkeypatch.setattr(SafetyPolicy, "write", write)
+    runtime = _runtime(settings, Fixer(_draft(GOOD_PATCH + unified_diff("helper.py", None, "HELP = 1\n"))))
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    assert (result.status, result.applied, result.restored) == ("restored", False, True)
+    assert (
+        result.reason.startswith("writing 'helper.py' failed:")
+        and "the original files were restored" in result.reason
+    )
+    assert [(f.path, f.written, f.restored) for f in result.files_changed] == [
+        ("calc.py", True, True),
+        ("helper.py", False, False),
+    ]
+    assert (repo / "calc.py").read_text() == BUGGY and not (repo / "helper.py").exists()
+    assert result.validation_after is None and result.backup_dir is not None
+    record = runtime.runs.get(result.run_id)
+    assert (record.status, record.reason) == ("failed", result.reason)
+    assert record.result["status"] == "restored"  # the run record keeps the result: no exception ended it
 
 
 @pytest.mark.anyio

@@ -1,22 +1,24 @@
-"""Applying a checked patch and taking it back: snapshot the originals, write the files, restore them.
+"""Applying the checked fix and taking it back, through the one apply-with-restore of `repo.patch_apply`.
 
-The originals are kept in memory (`PatchedFile.before`) and, unless they hold a secret-shaped
-value, under `<state dir>/fix-backups/<run_id>/`, before anything is written. A restore puts each
-original back (deleting files the patch created) only where the file still holds what the patch
-wrote, then reads it again to prove it is the original.
+Fix-error adds two things on top: the originals are also backed up under
+`<state dir>/fix-backups/<run_id>/` before anything is written (unless they hold a secret-shaped
+value), and each changed file of the run's result is marked written and restored as it happens.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 
-from agent_orchestrator.errors import AOError
-from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.repo.patching import PatchedFile, current_text
-from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.store.atomic import atomic_write_text, ensure_state_dir
+from agent_orchestrator.repo.patch_apply import (
+    ApplyResult,
+    RestoreResult,
+    apply_patch_with_restore,
+    restore_originals,
+)
+from agent_orchestrator.repo.patching import PatchedFile
+from agent_orchestrator.store.atomic import ensure_state_dir
 from agent_orchestrator.workflows.recorder import RunContext
 
 
@@ -27,63 +29,34 @@ class FileMarks(Protocol):
     restored: bool
 
 
-def changed_since_check(safety: SafetyPolicy, patched: Sequence[PatchedFile]) -> list[str]:
-    """The paths whose text is no longer what the patch was checked against."""
-    return [p.path for p in patched if current_text(safety, p.path) != p.before]
+def backup_dir(run: RunContext) -> Path:
+    """Where this run backs up the originals: `<state dir>/fix-backups/<run_id>/` (the state dir made private)."""
+    state_dir = run.runtime.settings.ao_state_dir
+    ensure_state_dir(state_dir)
+    return state_dir / "fix-backups" / run.run_id
 
 
-def backup_originals(runtime: Runtime, run: RunContext, patched: Sequence[PatchedFile]) -> str:
-    """Copy the originals under the state dir first, so even a crash mid-apply loses nothing.
-
-    A file holding a secret-shaped value stays in memory only: secrets are never stored.
-    """
-    ensure_state_dir(runtime.settings.ao_state_dir)
-    backup = runtime.settings.ao_state_dir / "fix-backups" / run.run_id
-    existed = {p.path: p.before is not None for p in patched}
-    for original in patched:
-        if original.before is not None and runtime.redact(original.before) != original.before:
-            run.warn(f"{original.path!r} holds a secret-shaped value: its backup is kept in memory only")
-        elif original.before is not None:
-            atomic_write_text(backup / "files" / original.path, original.before)
-    atomic_write_text(backup / "manifest.json", json.dumps({"existed": existed}, indent=2))
-    return str(backup)
+def apply_fix(
+    run: RunContext, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks], write: bool, backup: Path
+) -> ApplyResult:
+    """Apply with restore, backing the originals up under `backup` first; the marks follow what happened."""
+    applied = apply_patch_with_restore(run.runtime.safety, patched, write, backup_dir=backup)
+    for warning in applied.warnings:
+        run.warn(warning)
+    for path in applied.written:
+        marks[path].written = True
+    _mark_restored(applied.restore, marks)
+    return applied
 
 
-def write_patched(
-    safety: SafetyPolicy, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks]
-) -> str | None:
-    """Write each patched file atomically, marking it written as it goes; why a write failed, or None."""
-    for file in patched:
-        try:
-            written = safety.write(file.path, file.after, requested=True).written
-        except (AOError, OSError) as exc:
-            return f"writing {file.path!r} failed: {exc}"
-        marks[file.path].written = written
-    return None
+def restore_fix(run: RunContext, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks]) -> list[str]:
+    """Put every original back; the problems, empty when every file is its original again."""
+    written = [path for path, mark in marks.items() if mark.written]
+    restore = restore_originals(run.runtime.safety, patched, written)
+    _mark_restored(restore, marks)
+    return list(restore.problems)
 
 
-def restore_originals(
-    safety: SafetyPolicy, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks]
-) -> list[str]:
-    """Put back every original the patch replaced; the problems, empty when every file is its original again.
-
-    A file that is neither the original nor what the patch wrote was changed by someone else
-    meanwhile: it is left alone and reported, so that change is not lost either.
-    """
-    problems: list[str] = []
-    for file in reversed(patched):
-        try:
-            current = current_text(safety, file.path)
-            if current not in (file.before, file.after):
-                problems.append(f"{file.path!r} changed during the run; left as it is")
-                continue
-            if current != file.before:
-                safety.write(file.path, file.before, requested=True)
-            if current_text(safety, file.path) != file.before:
-                problems.append(f"{file.path!r} still differs from the original")
-                continue
-        except (AOError, OSError) as exc:
-            problems.append(f"{file.path!r}: {exc}")
-            continue
-        marks[file.path].restored = marks[file.path].written
-    return problems
+def _mark_restored(restore: RestoreResult, marks: Mapping[str, FileMarks]) -> None:
+    for path in restore.restored:
+        marks[path].restored = True

@@ -1,14 +1,16 @@
 """The fix-error workflow: parse a log, gather scoped context, propose a patch, check it, then maybe apply it.
 
 The fixer (the leader model) only proposes: root cause, fix steps, a unified diff and validation
-commands. Deterministic checks (`fix_checks`) decide the rest. The patch must touch only files
-inside the scope that the path policy lets us write, apply exactly in-process (`patching`), and pass
-`git apply --check` in a scratch copy. It is applied only when the call asks for it and the write
-policy allows writes, and only when an allowlisted validation command can prove it: the originals
-are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>/`), the new files written
-atomically, the validation run before and after, and every original file restored (files the patch
-created deleted) when validation fails. In dry-run the patch and per-file diffs are the result and
-nothing is written.
+commands. Deterministic checks decide the rest: the one patch check leader-worker uses too
+(`repo.patch_checks`): the patch must touch only files inside the scope that the path policy lets
+us write, apply exactly in-process, and pass `git apply --check` in a scratch copy. It is applied
+only when the call asks for it and the write policy allows writes, and only when an allowlisted
+validation command can prove it: through the one apply-with-restore (`repo.patch_apply`) the
+originals are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>/`), the new files
+written atomically, the validation run before and after, and every original file restored (files
+the patch created deleted) when a write or the validation fails. In dry-run the patch and per-file
+diffs are the result and nothing is written. Every ending is a node returning `End(result)`; the
+run record's status follows the result (`refused` when policy refused the patch).
 """
 
 from __future__ import annotations
@@ -23,19 +25,16 @@ from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
 from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
 from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.agents.prompts import FIXER
-from agent_orchestrator.errors import AOError, PolicyViolation
+from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo.context import FileContext, SkippedFile
 from agent_orchestrator.repo.logs import ParsedError, parse_log
+from agent_orchestrator.repo.patch_checks import PatchCheck
 from agent_orchestrator.repo.patching import PatchedFile
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.fix_error.apply import (
-    backup_originals,
-    changed_since_check,
-    restore_originals,
-    write_patched,
-)
-from agent_orchestrator.workflows.fix_error.checks import ChangedFile, PatchCheck, check_patch
+from agent_orchestrator.store.runs import RunStatus
+from agent_orchestrator.workflows.fix_error.apply import apply_fix, backup_dir, restore_fix
+from agent_orchestrator.workflows.fix_error.checks import ChangedFile, check_fix_patch
 from agent_orchestrator.workflows.fix_error.context import fix_prompt, gather_fix_context
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
@@ -181,7 +180,7 @@ class CheckPatch(BaseNode[FixState, FixDeps, FixResult]):
     async def run(self, ctx: Ctx) -> ValidateBefore | End[FixResult]:
         state, deps = ctx.state, ctx.deps
         async with deps.run.node("CheckPatch"):
-            problem = await check_patch(state, deps)
+            problem = await check_fix_patch(state, deps)
             _split_commands(ctx)
             decision = deps.runtime.safety.writes.decide(state.apply)
             state.write_reason = decision.reason
@@ -222,18 +221,15 @@ class ApplyFix(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> ValidateFix | RestoreOnFailure | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        safety = deps.runtime.safety
         async with deps.run.node("ApplyFix"):
-            changed = changed_since_check(safety, state.patched)
-            if changed:
-                return _end(
-                    ctx, "failed", f"{', '.join(changed)} changed since the patch was checked; nothing written"
-                )
-            state.backup_dir = backup_originals(deps.runtime, deps.run, state.patched)
-            failure = write_patched(safety, state.patched, state.files)
-            if failure is not None:
-                return RestoreOnFailure(failure)
-            state.applied = True
+            backup = backup_dir(deps.run)
+            applied = apply_fix(deps.run, state.patched, state.files, state.apply, backup)
+        if applied.status == "stale":
+            return _end(ctx, "failed", applied.detail)
+        state.backup_dir = str(backup)
+        if applied.status == "failed":
+            return RestoreOnFailure(applied.detail)  # already restored there: this proves it and reports it
+        state.applied = True
         return ValidateFix()
 
 
@@ -258,7 +254,7 @@ class RestoreOnFailure(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> End[FixResult]:
         async with ctx.deps.run.node("RestoreOnFailure"):
-            problems = restore_originals(ctx.deps.runtime.safety, ctx.state.patched, ctx.state.files)
+            problems = restore_fix(ctx.deps.run, ctx.state.patched, ctx.state.files)
         if problems:
             kept = f"; the originals are in {ctx.state.backup_dir!r}" if ctx.state.backup_dir else ""
             return _end(ctx, "failed", f"{self.reason}; could not restore {'; '.join(problems)}{kept}")
@@ -306,15 +302,11 @@ async def fix_error(
             result: FixResult = await GRAPH.run(state=state, deps=deps, inputs=ParseErrors())
         except BaseException:
             # Interrupted (cancelled, crashed) between writing and a verdict: put the originals back.
-            # `restore_originals` is synchronous, so a cancellation cannot stop it half-way.
+            # `restore_fix` is synchronous, so a cancellation cannot stop it half-way.
             if any(changed.written for changed in state.files.values()):
-                state.restored = not restore_originals(runtime.safety, state.patched, state.files)
+                state.restored = not restore_fix(run, state.patched, state.files)
             raise
         run.artifact("fix-result.json", result.model_dump_json(indent=2), "application/json")
-        if result.status in ("failed", "restored") and state.refusal_rule is not None:
-            raise _FixRefused(result, state.refusal_rule)
-        if result.status in ("failed", "restored"):
-            raise _FixStopped(result)
         return result
 
     inputs = {"error_log": error_log, "scope": scope, "apply": apply}
@@ -327,27 +319,17 @@ async def fix_error(
             expected_nodes=len(FIX_NODES),
             progress=progress,
             summarize=_summary,
+            outcome=lambda result: _outcome(result, state.refusal_rule),
         )
-    except (_FixStopped, _FixRefused) as stopped:
-        return stopped.result
     except WorkflowFailed as exc:
         return _result(state, "failed", str(exc), run_id=exc.run_id)
 
 
-class _FixStopped(AOError):
-    """Ends the run record as failed while handing the partial result back to `fix_error`."""
-
-    def __init__(self, result: FixResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
-
-
-class _FixRefused(PolicyViolation):
-    """Ends the run record as refused (policy said no) while handing the partial result back."""
-
-    def __init__(self, result: FixResult, rule: str) -> None:
-        super().__init__(result.reason, rule=rule)
-        self.result = result
+def _outcome(result: FixResult, refusal_rule: str | None) -> tuple[RunStatus, str]:
+    """The run record's status: a fix that failed or was restored fails the run; refused when policy said no."""
+    if result.status not in ("failed", "restored"):
+        return "succeeded", ""
+    return ("refused" if refusal_rule is not None else "failed"), result.reason
 
 
 def _summary(result: FixResult) -> dict[str, Any]:

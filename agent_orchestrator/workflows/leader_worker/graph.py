@@ -20,16 +20,17 @@ from pydantic import BaseModel
 from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
 
 from agent_orchestrator.agents.models import StepResult
-from agent_orchestrator.domain.profile import TASK_REQUIREMENTS, WorkerCapabilityProfile
+from agent_orchestrator.domain.profile import LOW_RISK_TASK_TYPES, WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import LEADER, Assignment, Candidate
 from agent_orchestrator.providers import ModelSpec, configured_spec
-from agent_orchestrator.repo.patching import apply_patch, read_patch
+from agent_orchestrator.repo.patch_apply import apply_patch_with_restore
+from agent_orchestrator.repo.patch_checks import patched_now
+from agent_orchestrator.repo.patching import read_patch
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunStatus
 from agent_orchestrator.workflows.interview import interview_worker
-from agent_orchestrator.workflows.leader_worker.output_checks import read_current
 from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, StepOutcome, run_steps
 from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
@@ -43,7 +44,6 @@ from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, 
 
 LEADER_WORKER_NODES = PLANNING_NODES + 3  # + PrepareWorkers, RunSteps, ApplyPatches (steps add their own)
 INLINE_PATCH_CHARS = 20_000
-_LOW_RISK = frozenset(r.task_type for r in TASK_REQUIREMENTS if r.risk == "low")
 LeaderWorkerStatus = Literal["succeeded", "partial", "failed"]
 
 
@@ -237,7 +237,7 @@ def qualifies(worker: WorkerCapabilityProfile, assignment: Assignment) -> bool:
     """Routing's rule, checked again before any call: never blocked, limited only for low-risk types."""
     if worker.status == "blocked" or assignment.task_type not in worker.supported_task_types:
         return False
-    return worker.status == "active" or assignment.task_type in _LOW_RISK
+    return worker.status == "active" or assignment.task_type in LOW_RISK_TASK_TYPES
 
 
 def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOutcome:
@@ -246,12 +246,9 @@ def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOu
     decision = runtime.safety.writes.decide(ctx.state.write)
     applied, detail, files = False, decision.reason, _patch_files(patch)
     if decision.allowed:
-        try:
-            detail = apply_to_workspace(runtime, patch, ctx.deps.scope)
-            applied = True
-        except (AOError, OSError) as exc:
-            detail = f"not applied: {exc}"
-            ctx.deps.run.warn(f"step {outcome.step_id!r}: its accepted patch was not applied: {exc}")
+        applied, detail = apply_to_workspace(runtime, patch, ctx.deps.scope, ctx.state.write)
+        if not applied:
+            ctx.deps.run.warn(f"step {outcome.step_id!r}: its accepted patch was {detail}")
     shown = runtime.redact(patch)
     return PatchOutcome(
         step_id=outcome.step_id,
@@ -264,21 +261,17 @@ def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOu
     )
 
 
-def apply_to_workspace(runtime: Runtime, patch: str, scope: Path) -> str:
-    """Apply strictly to the current files (an earlier patch may have moved them); restore all on a failure."""
-    files = read_patch(patch)
-    current = read_current(runtime.safety, [f.change.path for f in files], scope)
-    patched = apply_patch(files, current)
-    written: list[tuple[str, str | None]] = []
+def apply_to_workspace(runtime: Runtime, patch: str, scope: Path, write: bool) -> tuple[bool, str]:
+    """Apply strictly to the current files (an earlier patch may have moved them), all or none; (applied, why)."""
     try:
-        for change in patched:
-            runtime.safety.write(change.path, change.after, requested=True)
-            written.append((change.path, change.before))
-    except BaseException:
-        for path, before in reversed(written):
-            runtime.safety.write(path, before, requested=True)
-        raise
-    return f"applied to {', '.join(change.path for change in patched)}"
+        patched = patched_now(runtime.safety, patch, scope)
+        applied = apply_patch_with_restore(runtime.safety, patched, write)
+    except (AOError, OSError) as exc:
+        return False, f"not applied: {exc}"
+    if applied.applied:
+        return True, applied.detail
+    unrestored = "; ".join(applied.restore.problems)
+    return False, f"not applied: {applied.detail}" + (f"; could not restore {unrestored}" if unrestored else "")
 
 
 def _patch_files(patch: str) -> list[str]:

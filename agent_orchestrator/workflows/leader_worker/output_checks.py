@@ -2,15 +2,14 @@
 
 The schema is enforced by pydantic on arrival. Then code is checked where it can be: TypeScript
 with the pinned compiler under `strict` (explicit `any` and suppressions refused), Python by
-parsing; and a patch is parsed, kept to allowed paths inside the scope, applied exactly in
-memory, checked with `git apply --check` in a scratch copy, and the files it produces are checked
-as code too. Nothing here executes the output.
+parsing; and a patch goes through the one patch check fix-error uses too (`repo.patch_checks`:
+parsed, kept to allowed paths inside the scope, applied exactly in memory, `git apply --check`
+in a scratch copy), then the files it produces are checked as code. Nothing here executes the output.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -20,13 +19,7 @@ from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.answers import extract_code
 from agent_orchestrator.interview.typescript import check_typescript, find_typescript_toolchain
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.repo.patching import (
-    PatchedFile,
-    apply_patch,
-    current_text,
-    git_apply_check,
-    read_patch,
-)
+from agent_orchestrator.repo.patch_checks import PatchCheck, check_patch
 
 TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 
@@ -38,17 +31,19 @@ class CheckOutcome(BaseModel):
     passed: bool | None
     detail: str = ""
 
+    @classmethod
+    def of(cls, check: PatchCheck) -> CheckOutcome:
+        """A patch check as a step check: a skipped `git apply --check` is recorded, not held against it."""
+        passed = {"passed": True, "failed": False}.get(check.status)
+        return cls(name=check.name, passed=passed, detail=check.detail)
+
 
 async def validate_output(safety: SafetyPolicy, output: StepResult, scope: Path) -> list[CheckOutcome]:
     """The schema, code in the content, then for a patch: the patch checks and the code it produces."""
     checks = [CheckOutcome(name="schema", passed=True, detail="the output matches StepResult")]
     checks += await check_code_blocks(output.content)
     if output.patch and output.patch.strip():
-        patch_checks, patched = await check_patch(safety, output.patch, scope)
-        checks += patch_checks
-        for file in patched:
-            if file.after is not None:
-                checks += await check_source(file.path, file.after)
+        checks += await check_step_patch(safety, output.patch, scope)
     return checks
 
 
@@ -99,42 +94,11 @@ async def _typescript(label: str, code: str) -> list[CheckOutcome]:
     ]
 
 
-async def check_patch(
-    safety: SafetyPolicy, patch: str, scope: Path
-) -> tuple[list[CheckOutcome], list[PatchedFile]]:
-    """Check a patch against the workspace without touching it: each check stops the ones after it."""
-    try:
-        files = read_patch(patch)
-    except AOError as exc:
-        return [CheckOutcome(name="patch.parse", passed=False, detail=str(exc))], []
-    paths = [file.change.path for file in files]
-    checks = [CheckOutcome(name="patch.parse", passed=True, detail=f"changes {', '.join(paths)}")]
-    try:
-        current = read_current(safety, paths, scope)
-    except AOError as exc:
-        return [*checks, CheckOutcome(name="patch.paths", passed=False, detail=str(exc))], []
-    checks.append(CheckOutcome(name="patch.paths", passed=True, detail="every path is allowed and in scope"))
-    try:
-        patched = apply_patch(files, current)
-    except AOError as exc:
-        return [*checks, CheckOutcome(name="patch.apply", passed=False, detail=str(exc))], []
-    checks.append(CheckOutcome(name="patch.apply", passed=True, detail="every hunk matches the current files"))
-    try:
-        git = await git_apply_check(patch, current, redact=safety.redact)
-    except AOError as exc:
-        return [*checks, CheckOutcome(name="git apply --check", passed=False, detail=str(exc))], patched
-    # "skipped" (git missing, or the temp dir inside a repository) is recorded, not held against the
-    # output: the exact application above already proved every hunk applies.
-    passed = {"passed": True, "failed": False}.get(git.status)
-    return [*checks, CheckOutcome(name="git apply --check", passed=passed, detail=git.detail)], patched
-
-
-def read_current(safety: SafetyPolicy, paths: Sequence[str], scope: Path) -> dict[str, str | None]:
-    """The current text of each path (None: absent); a refused path or one outside `scope` raises."""
-    current: dict[str, str | None] = {}
-    for path in paths:
-        resolved = safety.paths.resolve_write(path)
-        if not resolved.is_relative_to(scope):
-            raise AOError(f"{path!r} is outside the scope {safety.paths.relative(scope) or '.'!r}")
-        current[path] = current_text(safety, path)
-    return current
+async def check_step_patch(safety: SafetyPolicy, patch: str, scope: Path) -> list[CheckOutcome]:
+    """The one patch check (`repo.patch_checks`) as step checks, then each file it produces checked as code."""
+    result = await check_patch(safety, patch, scope)
+    checks = [CheckOutcome.of(check) for check in result.checks]
+    for file in result.patched:
+        if file.after is not None:
+            checks += await check_source(file.path, file.after)
+    return checks
