@@ -1,4 +1,4 @@
-"""Scripted workers: `FunctionModel`s that answer the interview in a known way.
+"""Scripted interview workers: `Scripted` models (`scripted_models.py`) that answer the interview in a known way.
 
 Each looks the prompt up in the suite built with the test seed and answers from the case's
 reference answer, spoiled the way its behaviour says. The grader never sees the reference.
@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 from pydantic_ai.exceptions import ModelHTTPError
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.models import Model
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import FunctionModel
+from scripted_models import Request, Scripted
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.interview.case import InterviewCase
 from agent_orchestrator.interview.suite import build_suite
-from agent_orchestrator.providers import ModelSpec, Role
+from agent_orchestrator.providers import ModelFactory, ModelSpec, Role
 
 SEED = 7
 CANARY_KEY = "canary-9f8e7d6c5b4a39281706"  # no common key shape: only known-value redaction catches it
@@ -67,40 +67,36 @@ BEHAVIOURS: dict[str, Answer] = {
 }
 
 
-def prompt_of(messages: list[ModelMessage]) -> str:
-    """The text of the last user prompt in a request."""
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
-                    return part.content
-    raise AssertionError("no user prompt in the request")
-
-
-def scripted_model(behaviour: str, seed: int = SEED, latency_s: float = 0.0) -> FunctionModel:
-    """A worker with a named behaviour; `slow`, `failing` and `flaky` (first call per case fails)
-    misbehave at the transport level."""
+def interview_answer(behaviour: str, seed: int = SEED) -> Callable[[Request], Awaitable[str]]:
+    """A `Scripted` answer to interview prompts with a named behaviour; `slow`, `failing` and `flaky`
+    (first call per case fails) misbehave at the transport level."""
     cases = {case.prompt: case for case in build_suite(seed)}
     seen: set[str] = set()
 
-    async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        if latency_s:
-            await anyio.sleep(latency_s)
-        prompt = prompt_of(messages)
-        case = cases[prompt]
-        first_call = prompt not in seen
-        seen.add(prompt)
+    async def answer(request: Request) -> str:
+        case = cases[request.prompt]
+        first_call = request.prompt not in seen
+        seen.add(request.prompt)
         if behaviour == "slow":
             await anyio.sleep(60)
         if behaviour == "failing" or (behaviour == "flaky" and first_call):
             raise ModelHTTPError(status_code=503, model_name=behaviour, body={"error": "overloaded"})
-        answer = BEHAVIOURS["ideal" if behaviour == "flaky" else behaviour](case)
-        return ModelResponse(parts=[TextPart(answer)])
+        return BEHAVIOURS["ideal" if behaviour == "flaky" else behaviour](case)
 
-    return FunctionModel(respond, model_name=behaviour)
+    return answer
 
 
-def scripted_factory(seed: int = SEED, latency_s: float = 0.0) -> Callable[[ModelSpec, Settings, Role], Model]:
+def interview_prompts(seed: int = SEED) -> frozenset[str]:
+    """Every prompt of the suite built with `seed`: how a scripted model tells an interview call apart."""
+    return frozenset(case.prompt for case in build_suite(seed))
+
+
+def scripted_model(behaviour: str, seed: int = SEED, latency_s: float = 0.0) -> FunctionModel:
+    """An interview worker with a named behaviour (see `BEHAVIOURS`, plus `slow`, `failing`, `flaky`)."""
+    return Scripted(interview_answer(behaviour, seed), latency_s).model(behaviour)
+
+
+def scripted_factory(seed: int = SEED, latency_s: float = 0.0) -> ModelFactory:
     """A `ModelFactory` whose model name picks the behaviour (`openai-compatible:ideal`, ...)."""
 
     def factory(spec: ModelSpec, settings: Settings, role: Role) -> Model:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastmcp import Client
 from processes import ao_command, initialize_requests
 from scripted import CANARY_KEY, SEED, scripted_factory
 
-from agent_orchestrator import runtime as runtime_module
-from agent_orchestrator.cli import main
+from agent_orchestrator.cli import commands, main
 from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
@@ -35,7 +37,7 @@ def canaries(monkeypatch: pytest.MonkeyPatch, isolated_env: Path) -> None:
     for name, value in CANARIES.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
-    monkeypatch.setattr(runtime_module, "build_model", scripted_factory(SEED))
+    monkeypatch.setattr(commands, "MODEL_FACTORY", scripted_factory(SEED))
     # A repository file that prints a canary when tests run: command output must be redacted too.
     (isolated_env / "test_leaky.py").write_text(
         f"def test_leaky():\n    print({CANARY_KEY!r})\n    assert False, {CANARY_KEY!r}\n"
@@ -127,19 +129,67 @@ def test_every_cli_command(
     assert_no_canary(state_dir_text(isolated_env / ".ao"), "the state dir")
 
 
+def stdio_exchange(requests: list[dict[str, Any]], cwd: Path, timeout: float = 60.0) -> tuple[dict[int, Any], str]:
+    """Send `requests` to `ao mcp serve`, keep stdin open until every request with an id is answered
+    (or `timeout` passes), then close it; the responses by id, and everything the server wrote."""
+    with tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(
+            [*ao_command(), "mcp", "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=cwd,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        expected = {r["id"] for r in requests if "id" in r}
+        responses: dict[int, Any] = {}
+        lines: list[str] = []
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            process.stdin.write("".join(json.dumps(r) + "\n" for r in requests))
+            process.stdin.flush()
+            while expected - responses.keys() and (line := process.stdout.readline()):
+                lines.append(line)
+                message = json.loads(line)
+                if "id" in message:
+                    responses[message["id"]] = message
+            process.stdin.close()
+            lines.append(process.stdout.read())
+            process.wait(timeout=timeout)
+        finally:
+            killer.cancel()
+            if process.poll() is None:
+                process.kill()
+        stderr.seek(0)
+        return responses, "".join(lines) + stderr.read()
+
+
 def test_stdio_server_at_debug(isolated_env: Path) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("list_models", {}),
+        ("show_config", {}),
+        ("validate", {"commands": ["python -m pytest -q -s -p no:cacheprovider test_leaky.py"]}),
+        # A caller's endpoint never gets a configured key: refused, naming the variables, no network.
+        ("interview_worker", {"provider": "openai", "model": "x", "base_url": "http://127.0.0.1:9/v1"}),
+    ]
     requests = [
         *initialize_requests(),
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_models", "arguments": {}}},
-        {
-            "jsonrpc": "2.0",
-            "id": 3,
-            "method": "tools/call",
-            "params": {"name": "interview_worker", "arguments": {"provider": "openai", "model": "x"}},
-        },
+        *(
+            {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+            for n, (name, arguments) in enumerate(calls, start=2)
+        ),
     ]
-    stdin = "".join(json.dumps(r) + "\n" for r in requests)
-    process = subprocess.run(
-        [*ao_command(), "mcp", "serve"], input=stdin, capture_output=True, text=True, timeout=60, cwd=isolated_env
-    )
-    assert_no_canary(process.stdout + process.stderr, "the stdio server's output")
+    responses, output = stdio_exchange(requests, isolated_env)
+    assert_no_canary(output, "the stdio server's output")
+    assert sorted(responses) == [1, 2, 3, 4, 5], f"the server did not answer every request: {output[-2000:]}"
+    assert responses[1]["result"]["serverInfo"]["name"] == "agent-orchestrator"
+    results = {name: responses[n]["result"] for n, (name, _) in enumerate(calls, start=2)}
+    assert not results["list_models"]["isError"] and results["list_models"]["structuredContent"]["providers"]
+    assert not results["show_config"]["isError"]
+    validated = results["validate"]["structuredContent"]["results"][0]
+    assert validated["status"] == "failed" and "[REDACTED]" in validated["stdout_tail"]  # the canary was there
+    refused = results["interview_worker"]
+    assert refused["isError"] and "WORKER_MODEL_API_KEY" in refused["content"][0]["text"]
+    assert "DEBUG" in output, "the server logs at DEBUG"

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fastmcp import FastMCP
 
     from agent_orchestrator.config import Settings
+    from agent_orchestrator.server.app import ModelFactory
 
 FAILED_STATUSES = frozenset({"blocked", "unavailable", "failed", "partial", "restored"})
 
@@ -38,11 +39,22 @@ def configure_logging(settings: Settings) -> None:
     configure(settings)
 
 
-def build_server(settings: Settings) -> FastMCP:
-    """The MCP server over the settings this command already loaded."""
+MODEL_FACTORY: ModelFactory | None = None
+"""The model factory of every server `ao` builds; None (the default) means the real providers.
+
+The seam for running `ao` on other models than the configured providers (scripted ones in tests,
+an embedder's own): set it before `main()`, e.g. `commands.MODEL_FACTORY = my_factory`, or in a
+test `monkeypatch.setattr(commands, "MODEL_FACTORY", factory)`. A `ModelFactory` is called with
+`(spec, settings, role)` and returns a pydantic-ai `Model`.
+"""
+
+
+def build_server(settings: Settings, model_factory: ModelFactory | None = None) -> FastMCP:
+    """The MCP server over the settings this command already loaded, its models from `model_factory`
+    (default: `MODEL_FACTORY`, then the real providers)."""
     from agent_orchestrator.server.app import create_server_for
 
-    return create_server_for(settings)
+    return create_server_for(settings, model_factory or MODEL_FACTORY)
 
 
 async def call_tool(

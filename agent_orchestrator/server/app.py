@@ -10,6 +10,7 @@ from fastmcp import FastMCP
 
 from agent_orchestrator import __version__
 from agent_orchestrator.config import Settings
+from agent_orchestrator.providers import ModelFactory
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.argument_errors import ArgumentErrors
 from agent_orchestrator.server.config_tools import add_config_tools
@@ -25,9 +26,13 @@ INSTRUCTIONS = (
 )
 
 
-def create_server_for(settings: Settings) -> FastMCP:
-    """The server over already-loaded settings, with the real model factory (what `ao` runs)."""
-    return create_server(Runtime.create(settings))
+def create_server_for(settings: Settings, model_factory: ModelFactory | None = None) -> FastMCP:
+    """The server over already-loaded settings (what `ao` runs).
+
+    `model_factory` builds every model the server's workflows call; None means the real one
+    (`providers.build_model`). Embedders and tests pass scripted models here.
+    """
+    return create_server(Runtime.create(settings, model_factory))
 
 
 def create_server(runtime: Runtime | None = None) -> FastMCP:

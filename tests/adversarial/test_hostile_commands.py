@@ -12,19 +12,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastmcp import Client
 from processes import ao_command
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
-from pydantic_ai.models import Model
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from scripted_models import answering
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.writes import unified_diff
-from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
 from agent_orchestrator.workflows.fix_error import fix_error
@@ -166,16 +162,6 @@ BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
 
 
-def _fixer(args: dict[str, Any]) -> Any:
-    def factory(spec: ModelSpec, settings: Settings, role: Role) -> Model:
-        async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-            return ModelResponse(parts=[ToolCallPart(tool_name=info.output_tools[0].name, args=args)])
-
-        return FunctionModel(respond, model_name="fixer")
-
-    return factory
-
-
 async def test_fixer_proposed_validation_commands_are_refused_and_never_run(
     isolated_env: Path, settings: Settings, tools_on_path: None, evil_ini: tuple[Path, Path]
 ) -> None:
@@ -206,7 +192,7 @@ async def test_fixer_proposed_validation_commands_are_refused_and_never_run(
         "ao_dry_run": False,
         "ao_allow_write": True,
     }
-    runtime = Runtime.create(settings.model_copy(update=update), _fixer(draft))
+    runtime = Runtime.create(settings.model_copy(update=update), answering(draft).factory())
     result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
     assert [c.rule for c in result.refused_commands] == [OUTSIDE, SENSITIVE, SENSITIVE, DANGEROUS]
     assert result.status == "proposed" and "no allowlisted validation command" in result.reason

@@ -1,24 +1,20 @@
 """Hostile review inputs: no sensitive file's content may reach the model, a record, an artifact or a result.
 
-The leader is a scripted `FunctionModel` that records every message it is sent. The `.env` value is
+The leader is a `Scripted` model (`scripted_models.py`) that records every message it is sent. The `.env` value is
 a canary with no key shape, so no redaction pattern hides it: only withholding keeps it out.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
-from pydantic_ai.models import Model
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from scripted_models import Request, Scripted
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
-from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.review import ReviewResult, review
 from agent_orchestrator.workflows.review.parts import ReviewLimits
@@ -32,39 +28,29 @@ KEY_TEXT = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_BODY}\n-----END OPENSSH P
 SECRETS = (CANARY, KEY_BODY)
 
 
-@dataclass
-class RecordingLeader:
-    """Answers every review call with one finding citing `.env` (which it must never have seen)."""
-
-    messages: list[str] = field(default_factory=list[str])
-
-    async def respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        self.messages.extend(repr(message) for message in messages)
-        answer: dict[str, Any] = {
-            "impact_summary": "Changes the app.",
-            "risks": [{"file": ".env", "line": 2, "severity": "high", "message": "the env file changed"}],
-            "missing_tests": [],
-            "follow_ups": [],
-        }
-        return ModelResponse(parts=[ToolCallPart(tool_name=info.output_tools[0].name, args=answer)])
-
-    def factory(self, spec: ModelSpec, settings: Settings, role: Role) -> Model:
-        return FunctionModel(self.respond, model_name="reviewer")
+def cite_env(request: Request) -> dict[str, Any]:
+    """Every review cites `.env`, which the leader must never have seen."""
+    return {
+        "impact_summary": "Changes the app.",
+        "risks": [{"file": ".env", "line": 2, "severity": "high", "message": "the env file changed"}],
+        "missing_tests": [],
+        "follow_ups": [],
+    }
 
 
 @pytest.fixture
-def leader() -> RecordingLeader:
-    return RecordingLeader()
+def leader() -> Scripted:
+    return Scripted(cite_env)
 
 
 @pytest.fixture
-def review_runtime(settings: Settings, leader: RecordingLeader) -> Runtime:
+def review_runtime(settings: Settings, leader: Scripted) -> Runtime:
     update = {
         "leader_model_provider": "openai-compatible",
         "leader_model_name": "reviewer",
         "leader_model_base_url": "http://scripted.test/v1",
     }
-    return Runtime.create(settings.model_copy(update=update), leader.factory)
+    return Runtime.create(settings.model_copy(update=update), leader.factory())
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -105,12 +91,12 @@ def stored_bytes(root: Path) -> bytes:
     return b"".join(path.read_bytes() for path in sorted((root / ".ao").rglob("*")) if path.is_file())
 
 
-def assert_never_shown(root: Path, runtime: Runtime, leader: RecordingLeader, *texts: str) -> None:
+def assert_never_shown(root: Path, runtime: Runtime, leader: Scripted, *texts: str) -> None:
     stored = stored_bytes(root)
     records = [runtime.runs.get(run.run_id).model_dump_json() for run in runtime.runs.list()]
     for secret in SECRETS:
         assert secret.encode() not in stored, "a sensitive value reached the state dir"
-        for text in (*leader.messages, *records, *texts):
+        for text in (*leader.shown, *records, *texts):
             assert secret not in text
 
 
@@ -119,31 +105,31 @@ def assert_never_shown(root: Path, runtime: Runtime, leader: RecordingLeader, *t
     ["HEAD:.env..HEAD:notes.txt", "HEAD:.env", ":.env..HEAD", "main:notes.txt..HEAD:.env", ":/second..HEAD"],
 )
 async def test_revision_path_ranges_are_refused_before_git_runs(
-    repo: Path, review_runtime: Runtime, leader: RecordingLeader, hostile: str
+    repo: Path, review_runtime: Runtime, leader: Scripted, hostile: str
 ) -> None:
     with pytest.raises(UsageError, match=r"revision-path syntax .*main\.\.\.HEAD"):
         await review(review_runtime, diff_range=hostile)
-    assert leader.messages == [] and review_runtime.runs.list() == []
+    assert leader.shown == [] and review_runtime.runs.list() == []
     assert_never_shown(repo, review_runtime, leader)
 
 
 async def test_a_range_of_blob_ids_is_refused_by_git(
-    repo: Path, review_runtime: Runtime, leader: RecordingLeader
+    repo: Path, review_runtime: Runtime, leader: Scripted
 ) -> None:
     """`git ls-files -s` (an allowlisted command) prints blob ids; a range of blobs would diff file contents."""
     blobs = {line.split()[3]: line.split()[1] for line in git(repo, "ls-files", "-s").splitlines()}
     with pytest.raises(AOError, match="is not a commit"):
         await review(review_runtime, diff_range=f"{blobs['.env'][:12]}..{blobs['notes.txt'][:12]}")
-    assert leader.messages == []
+    assert leader.shown == []
     assert_never_shown(repo, review_runtime, leader)
 
 
 async def test_committed_env_and_key_files_are_withheld_from_the_model(
-    repo: Path, review_runtime: Runtime, leader: RecordingLeader
+    repo: Path, review_runtime: Runtime, leader: Scripted
 ) -> None:
     limits = ReviewLimits(part_chars=10)  # every diff is "large": the diff artifact is stored too
     result = await review(review_runtime, diff_range="main...HEAD", limits=limits)
-    assert result.status == "reviewed" and leader.messages
+    assert result.status == "reviewed" and leader.shown
     assert [w.path for w in result.withheld_files] == [".env", "deploy/id_rsa"]
     assert (
         "environment file" in result.withheld_files[0].reason and "private key" in result.withheld_files[1].reason
@@ -153,8 +139,8 @@ async def test_committed_env_and_key_files_are_withheld_from_the_model(
     flagged = {(f.file, f.severity) for f in result.risks if f.source == "analysis"}
     assert flagged == {(".env", "high"), ("deploy/id_rsa", "high")}
     assert any("2 sensitive file(s) withheld" in warning for warning in result.warnings)
-    assert all("file: .env" not in m and "file: deploy/id_rsa" not in m for m in leader.messages)
-    assert "file: src/app.py" in "".join(leader.messages)
+    assert all("file: .env" not in m and "file: deploy/id_rsa" not in m for m in leader.shown)
+    assert "file: src/app.py" in "".join(leader.shown)
     assert not [f for f in result.risks if f.source == "reviewer" and f.file == ".env"], "cites a hidden file"
     assert result.diff_artifact is not None
     artifact = review_runtime.runs.get_artifact(result.run_id, result.diff_artifact.artifact_id).content
@@ -163,7 +149,7 @@ async def test_committed_env_and_key_files_are_withheld_from_the_model(
 
 
 async def test_a_renamed_env_file_is_withheld_by_its_old_name(
-    repo: Path, review_runtime: Runtime, leader: RecordingLeader
+    repo: Path, review_runtime: Runtime, leader: Scripted
 ) -> None:
     git(repo, "mv", ".env", "settings.txt")
     (repo / "settings.txt").write_text(ENV_TEXT + "EXTRA=1\n")
@@ -171,12 +157,12 @@ async def test_a_renamed_env_file_is_withheld_by_its_old_name(
     result = await review(review_runtime, diff_range="HEAD~1..HEAD")
     [withheld] = result.withheld_files
     assert ".env" in (withheld.path, withheld.old_path)
-    assert result.status == "nothing_to_review" and leader.messages == []
+    assert result.status == "nothing_to_review" and leader.shown == []
     assert_never_shown(repo, review_runtime, leader, result.model_dump_json())
 
 
 async def test_an_env_hunk_in_a_diff_file_is_withheld(
-    isolated_env: Path, review_runtime: Runtime, leader: RecordingLeader
+    isolated_env: Path, review_runtime: Runtime, leader: Scripted
 ) -> None:
     (isolated_env / "change.diff").write_text(
         "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
@@ -184,7 +170,7 @@ async def test_an_env_hunk_in_a_diff_file_is_withheld(
         f"@@ -1 +1,2 @@\n APP_MODE=prod\n+DATABASE_NAME={CANARY}\n"
     )
     result = await review(review_runtime, diff_file="change.diff", limits=ReviewLimits(part_chars=10))
-    assert [w.path for w in result.withheld_files] == ["config/.env.local"] and leader.messages
+    assert [w.path for w in result.withheld_files] == ["config/.env.local"] and leader.shown
     assert result.analysis.file_count == 2 and result.analysis.prompt_facts().endswith("(not shown): 1.")
     assert result.diff_artifact is not None
     artifact = review_runtime.runs.get_artifact(result.run_id, result.diff_artifact.artifact_id).content
@@ -192,14 +178,14 @@ async def test_an_env_hunk_in_a_diff_file_is_withheld(
 
 
 async def test_only_sensitive_changes_need_no_model_call(
-    isolated_env: Path, review_runtime: Runtime, leader: RecordingLeader
+    isolated_env: Path, review_runtime: Runtime, leader: Scripted
 ) -> None:
     (isolated_env / "keys.diff").write_text(
         "--- /dev/null\n+++ b/.ssh/id_ed25519\n@@ -0,0 +1,3 @@\n"
         + "".join(f"+{line}\n" for line in KEY_TEXT.splitlines())
     )
     result: ReviewResult = await review(review_runtime, diff_file="keys.diff")
-    assert result.status == "nothing_to_review" and leader.messages == []
+    assert result.status == "nothing_to_review" and leader.shown == []
     assert "1 sensitive file(s) withheld" in result.impact_summary
     assert [(f.file, f.severity) for f in result.risks] == [(".ssh/id_ed25519", "high")], "the key is flagged"
     assert_never_shown(isolated_env, review_runtime, leader, result.model_dump_json())
@@ -207,9 +193,9 @@ async def test_only_sensitive_changes_need_no_model_call(
 
 @pytest.mark.parametrize("name", [".env", "deploy/id_rsa", "./.env", "src/../.env"])
 async def test_sensitive_files_are_refused_as_whole_files(
-    repo: Path, review_runtime: Runtime, leader: RecordingLeader, name: str
+    repo: Path, review_runtime: Runtime, leader: Scripted, name: str
 ) -> None:
     with pytest.raises(PolicyViolation):
         await review(review_runtime, files=[name])
-    assert leader.messages == [] and [run.status for run in review_runtime.runs.list()] == ["refused"]
+    assert leader.shown == [] and [run.status for run in review_runtime.runs.list()] == ["refused"]
     assert_never_shown(repo, review_runtime, leader)

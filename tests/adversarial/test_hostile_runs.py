@@ -36,20 +36,18 @@ import sys
 from pathlib import Path
 
 import anyio
-from pydantic_ai.messages import ModelMessage, ModelResponse
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from scripted_models import Request, Scripted
 
-from agent_orchestrator import runtime
-from agent_orchestrator.cli import main
+from agent_orchestrator.cli import commands, main
 
 
-async def stuck(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+async def stuck(request: Request) -> str:
     Path(sys.argv[1]).write_text("the leader was called")
     await anyio.sleep(120)
     raise AssertionError("never answers")
 
 
-runtime.build_model = lambda spec, settings, role: FunctionModel(stuck)
+commands.MODEL_FACTORY = Scripted(stuck).factory()
 main(sys.argv[2:])
 """
 # A profiles save that hangs between writing its temp file and renaming it over the target.
@@ -91,6 +89,7 @@ def stuck_ao(tmp_path: Path, *argv: str, stdin: int | None = None) -> tuple[subp
         "LEADER_MODEL_NAME": "leader",
         "LEADER_MODEL_BASE_URL": "http://scripted.test/v1",
         "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
     }
     process = subprocess.Popen(
         [sys.executable, str(script), str(mark), *argv],

@@ -11,16 +11,15 @@ import pytest
 from inline_snapshot import snapshot
 from scripted import SEED, scripted_factory
 
-from agent_orchestrator import runtime as runtime_module
-from agent_orchestrator.cli import main
+from agent_orchestrator.cli import commands, main
 
 SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
 
 
 @pytest.fixture(autouse=True)
 def scripted_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI builds its own runtime: point its default model factory at scripted workers."""
-    monkeypatch.setattr(runtime_module, "build_model", scripted_factory(SEED))
+    """The CLI builds its own server: its model seam (`commands.MODEL_FACTORY`) gets scripted workers."""
+    monkeypatch.setattr(commands, "MODEL_FACTORY", scripted_factory(SEED))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -145,9 +144,7 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_key_names_the_variable(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agent_orchestrator.providers import build_model
-
-    monkeypatch.setattr(runtime_module, "build_model", build_model)
+    monkeypatch.setattr(commands, "MODEL_FACTORY", None)  # the real providers
     code, _, err = run(capsys, "worker", "interview", "--provider", "openai", "--model", "gpt-x")
     assert code == 2
     assert "WORKER_MODEL_API_KEY" in err and "OPENAI_API_KEY" in err

@@ -7,12 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from scripted_models import answering
 from workflows.scripted_agents import Script, step_plan
 
-from agent_orchestrator import runtime as runtime_module
-from agent_orchestrator.cli import main
+from agent_orchestrator.cli import commands, main
 
 TWO_STEPS = step_plan(("s1", "summarization", []), ("s2", "code_explanation", ["s1"]))
 
@@ -20,7 +18,7 @@ TWO_STEPS = step_plan(("s1", "summarization", []), ("s2", "code_explanation", ["
 @pytest.fixture
 def script(monkeypatch: pytest.MonkeyPatch) -> Script:
     script = Script([TWO_STEPS])
-    monkeypatch.setattr(runtime_module, "build_model", script.factory())
+    monkeypatch.setattr(commands, "MODEL_FACTORY", script.factory())
     monkeypatch.setenv("LEADER_MODEL_PROVIDER", "openai-compatible")
     monkeypatch.setenv("LEADER_MODEL_NAME", "leader")
     monkeypatch.setenv("LEADER_MODEL_BASE_URL", "http://scripted.test/v1")
@@ -63,21 +61,19 @@ def test_context_file_outside_the_workspace_is_refused(script: Script, capsys: p
     assert code == 1 and "refused" in err and "Traceback" not in err
 
 
-def reviewer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    draft = {
-        "impact_summary": "adds notes",
-        "risks": [
-            {"file": "notes.md", "line": 1, "severity": "low", "message": "say who the notes are for"},
-            {"file": "elsewhere.py", "line": 9, "severity": "high", "message": "cites a line not in the diff"},
-        ],
-    }
-    return ModelResponse(parts=[ToolCallPart(tool_name=info.output_tools[0].name, args=draft)])
+REVIEW = {
+    "impact_summary": "adds notes",
+    "risks": [
+        {"file": "notes.md", "line": 1, "severity": "low", "message": "say who the notes are for"},
+        {"file": "elsewhere.py", "line": 9, "severity": "high", "message": "cites a line not in the diff"},
+    ],
+}
 
 
 def test_review_of_a_range(
     script: Script, capsys: pytest.CaptureFixture[str], isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runtime_module, "build_model", lambda spec, settings, role: FunctionModel(reviewer))
+    monkeypatch.setattr(commands, "MODEL_FACTORY", answering(REVIEW).factory())
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(isolated_env),

@@ -8,16 +8,22 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
+from agent_orchestrator.config import load_settings
 from agent_orchestrator.errors import PolicyViolation
+from agent_orchestrator.policies import safety as safety_module
 from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
 from agent_orchestrator.policies.paths import PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import TOKEN_VARIABLE, CommandResult, command_env, run_command
+from agent_orchestrator.policies.safety import AuditDecision, AuditKind, SafetyPolicy
 
 pytestmark = pytest.mark.anyio
 NO_SECRETS = Redactor()
@@ -176,22 +182,57 @@ async def test_policy_and_runner_together_run_an_allowlisted_command() -> None:
     assert result.succeeded and result.stdout.startswith("git version") and result.duration_ms >= 0
 
 
+@dataclass
+class AuditTrail:
+    """An audit sink that keeps (kind, decision, rule) of every decision."""
+
+    records: list[tuple[str, str, str | None]] = field(default_factory=list[tuple[str, str, str | None]])
+
+    def record(
+        self,
+        kind: AuditKind,
+        action: str,
+        decision: AuditDecision,
+        reason: str,
+        *,
+        rule: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        self.records.append((kind, decision, rule))
+
+
 @pytest.mark.parametrize(
-    "command",
+    ("command", "rule"),
     [
-        "git --version; touch marker",
-        "git --version && python -c \"open('marker', 'w')\"",
-        "git --version $(touch marker)",
-        "git --version > marker",
-        "touch marker",
-        "python -c \"open('marker', 'w')\"",
+        ("git --version; touch marker", "command.chaining"),
+        ("git --version && python -c \"open('marker', 'w')\"", "command.chaining"),
+        ("git --version $(touch marker)", "command.substitution"),
+        ("git --version > marker", "command.redirection"),
+        ("touch marker", "command.not_allowed"),
+        ("python -c \"open('marker', 'w')\"", "command.wrapper"),
     ],
 )
-async def test_refused_command_never_runs(command: str, tmp_path: Path) -> None:
-    policy = CommandPolicy(["git --version", "python -m pytest"])
-    with pytest.raises(PolicyViolation):
-        parsed = policy.check(command, cwd=tmp_path)
-        await run_command(parsed, cwd=tmp_path, redact=NO_SECRETS)
+async def test_refused_command_never_runs(
+    command: str, rule: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the one path that checks and runs (`SafetyPolicy.run`): refused, audited, never started."""
+    started: list[tuple[str, ...]] = []
+
+    async def runner(parsed: ParsedCommand, **kwargs: Any) -> CommandResult:
+        started.append(parsed.argv)
+        return await run_command(parsed, **kwargs)
+
+    monkeypatch.setattr(safety_module, "run_command", runner)
+    settings = load_settings(ao_workspace_root=tmp_path, ao_allowed_commands=["git --version", "python -m pytest"])
+    audit = AuditTrail()
+    safety = SafetyPolicy.create(settings, NO_SECRETS, audit)
+    await safety.run("git --version", cwd=tmp_path)  # the control: an allowed command reaches the spy
+    assert [argv[1:] for argv in started] == [("--version",)]
+    with pytest.raises(PolicyViolation) as refused:
+        await safety.run(command, cwd=tmp_path)
+    assert refused.value.rule == rule
+    assert len(started) == 1, f"the refused command reached the runner: {started[1:]}"
+    assert audit.records == [("command", "executed", "git --version"), ("command", "refused", rule)]
     assert not (tmp_path / "marker").exists()
 
 

@@ -46,6 +46,199 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
     assert "required" not in interview.input_schema  # provider and model default to the configured worker
 
 
+async def test_tool_input_schemas(runtime: Runtime) -> None:
+    """Every tool's name and input schema, as MCP clients see them: a change here changes the API."""
+    async with Client(create_server(runtime)) as client:
+        tools = await client.list_tools()
+    assert {tool.name: tool.input_schema for tool in tools} == snapshot(
+        {
+            "interview_worker": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "provider": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "litellm, openai-compatible, ollama, local, ...; omit for the configured worker",
+                    },
+                    "model": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Model name at that provider",
+                    },
+                    "base_url": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Endpoint base URL; overrides configured ones",
+                    },
+                    "save": {
+                        "default": False,
+                        "description": "Persist the profile to the state dir",
+                        "type": "boolean",
+                    },
+                    "seed": {
+                        "anyOf": [{"type": "integer"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Variant seed, to reproduce an interview",
+                    },
+                },
+            },
+            "list_workers": {"type": "object", "additionalProperties": False, "properties": {}},
+            "get_worker_profile": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "worker_id": {"description": "provider:model, e.g. litellm:qwen3-coder", "type": "string"}
+                },
+                "required": ["worker_id"],
+            },
+            "list_models": {"type": "object", "additionalProperties": False, "properties": {}},
+            "validate": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "commands": {
+                        "description": "Allowlisted commands, e.g. ['pytest -q', 'ruff check .']",
+                        "items": {"type": "string"},
+                        "type": "array",
+                    },
+                    "cwd": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Working directory inside the workspace",
+                    },
+                    "timeout_s": {
+                        "default": 300.0,
+                        "description": "Deadline per command, seconds",
+                        "exclusiveMinimum": 0,
+                        "maximum": 3600,
+                        "type": "number",
+                    },
+                },
+                "required": ["commands"],
+            },
+            "review": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "diff_range": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "A git range, e.g. main...HEAD",
+                    },
+                    "diff_file": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "A unified diff file in the workspace",
+                    },
+                    "files": {
+                        "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Whole files to review",
+                    },
+                },
+            },
+            "plan": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "goal": {
+                        "description": "What to achieve",
+                        "maxLength": 4000,
+                        "minLength": 1,
+                        "type": "string",
+                    },
+                    "context_files": {
+                        "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Workspace files the leader should read",
+                    },
+                },
+                "required": ["goal"],
+            },
+            "run_leader_worker": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "goal": {
+                        "description": "What to achieve",
+                        "maxLength": 4000,
+                        "minLength": 1,
+                        "type": "string",
+                    },
+                    "scope": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Directory inside the workspace to work in",
+                    },
+                    "context_files": {
+                        "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Workspace files the leader should read",
+                    },
+                    "worker_profile": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Use this saved worker profile as given (no re-interview)",
+                    },
+                    "write": {
+                        "default": False,
+                        "description": "Apply accepted patches, if policy allows writes",
+                        "type": "boolean",
+                    },
+                },
+                "required": ["goal"],
+            },
+            "fix_error": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "error_log": {"description": "A tool's error log file in the workspace", "type": "string"},
+                    "scope": {"description": "The directory the fix may touch", "type": "string"},
+                    "apply": {
+                        "default": False,
+                        "description": "Apply and validate, if policy allows writes",
+                        "type": "boolean",
+                    },
+                },
+                "required": ["error_log", "scope"],
+            },
+            "list_workflows": {"type": "object", "additionalProperties": False, "properties": {}},
+            "list_runs": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "limit": {
+                        "default": 50,
+                        "description": "How many recent runs",
+                        "maximum": 1000,
+                        "minimum": 1,
+                        "type": "integer",
+                    }
+                },
+            },
+            "get_run": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"run_id": {"description": "A run id, e.g. run_0123abcd4567", "type": "string"}},
+                "required": ["run_id"],
+            },
+            "get_artifact": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "run_id": {"type": "string"},
+                    "artifact_id": {"type": "string"},
+                    "offset": {"default": 0, "minimum": 0, "type": "integer"},
+                    "limit": {"default": 200000, "maximum": 200000, "minimum": 1, "type": "integer"},
+                },
+                "required": ["run_id", "artifact_id"],
+            },
+            "show_config": {"type": "object", "additionalProperties": False, "properties": {}},
+        }
+    )
+
+
 async def test_interview_reports_progress_and_returns_structured_profile(runtime: Runtime) -> None:
     seen: list[tuple[float, float | None]] = []
 

@@ -1,4 +1,4 @@
-"""Scripted leader and workers for workflow tests: `FunctionModel`s that answer from a `Script`.
+"""Scripted leader and workers for workflow tests: `Scripted` models (`scripted_models.py`) answering from a `Script`.
 
 The leader answers planning requests with the script's plan(s), reviews with `Script.review`, and
 steps it was routed with `Script.step`; workers answer steps with `Script.step`. Every call is
@@ -10,7 +10,6 @@ scripted interview workers do, so one model can be interviewed and then do work.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,16 +17,18 @@ from typing import Any
 
 import anyio
 from pydantic_ai.exceptions import ModelHTTPError
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models import Model
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from scripted import BEHAVIOURS, SEED, prompt_of, scripted_model
+from pydantic_ai.models.function import FunctionModel
+from scripted import BEHAVIOURS, SEED, interview_answer, interview_prompts
+from scripted_models import Reply, Request, Scripted
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.domain.profile import (
     DIMENSIONS,
+    LOW_RISK_TASK_TYPES,
     SUITE_VERSION,
     TASK_REQUIREMENTS,
+    Dimension,
     DimensionScore,
     Reliability,
     TaskType,
@@ -35,13 +36,13 @@ from agent_orchestrator.domain.profile import (
     WorkerStatus,
 )
 from agent_orchestrator.interview.scoring import routing_policy
-from agent_orchestrator.interview.suite import build_suite
-from agent_orchestrator.providers import ModelSpec, Role, normalize_base_url
+from agent_orchestrator.providers import ModelFactory, ModelSpec, Role, normalize_base_url
 
 BASE_URL = "http://scripted.test/v1"
-LOW_RISK: list[TaskType] = [r.task_type for r in TASK_REQUIREMENTS if r.risk == "low"]
+LOW_RISK: list[TaskType] = [r.task_type for r in TASK_REQUIREMENTS if r.task_type in LOW_RISK_TASK_TYPES]
 ALL_TYPES: list[TaskType] = [r.task_type for r in TASK_REQUIREMENTS]
 _STEP_ID = re.compile(r"Step ([A-Za-z0-9_-]+):")
+_INTERVIEW_PROMPTS = interview_prompts(SEED)
 
 # (step id, call number for this step and role, prompt) -> output args; may raise to fail the call.
 Answer = Callable[[str, int, str], dict[str, Any]]
@@ -74,14 +75,27 @@ def endpoint_down(step_id: str, n: int, prompt: str) -> dict[str, Any]:
 
 @dataclass
 class Call:
-    """One model call: which kind, which model, which step, the prompt, when it started and ended."""
+    """One model call for work: which kind, which step, and the request (model, prompt, start and end)."""
 
     kind: str  # "plan" | "review" | "step"
-    model: str
     step_id: str | None
-    prompt: str
-    started: float
-    ended: float = 0.0
+    request: Request
+
+    @property
+    def model(self) -> str:
+        return self.request.model
+
+    @property
+    def prompt(self) -> str:
+        return self.request.prompt
+
+    @property
+    def started(self) -> float:
+        return self.request.started
+
+    @property
+    def ended(self) -> float:
+        return self.request.ended
 
 
 @dataclass
@@ -93,48 +107,45 @@ class Script:
     review: Answer = accept
     latency_s: float = 0.0
     calls: list[Call] = field(default_factory=list[Call])
+    scripted: Scripted = field(init=False)
 
-    def factory(self) -> Callable[[ModelSpec, Settings, Role], Model]:
+    def __post_init__(self) -> None:
+        self.scripted = Scripted(self._work)
+
+    def factory(self) -> ModelFactory:
         def build(spec: ModelSpec, settings: Settings, role: Role) -> Model:
             return self.model("leader" if role == "leader" else spec.model)
 
         return build
 
     def model(self, name: str) -> FunctionModel:
-        interview = scripted_model(name, SEED) if name in BEHAVIOURS else None
-        cases = {case.prompt for case in build_suite(SEED)} if interview is not None else set[str]()
+        """The model `name`; one named like an interview behaviour answers interview prompts that way."""
+        if name not in BEHAVIOURS:
+            return self.scripted.model(name)
+        interview = interview_answer(name, SEED)
 
-        async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-            prompt = prompt_of(messages)
-            if interview is not None and prompt in cases:
-                assert interview.function is not None
-                return await interview.function(messages, info)
-            return await self._answer(name, prompt, info)
+        async def answer(request: Request) -> Reply:
+            if request.prompt in _INTERVIEW_PROMPTS:
+                return await interview(request)
+            return await self._work(request)
 
-        return FunctionModel(respond, model_name=name)
+        return self.scripted.model(name, answer)
 
     def of(self, kind: str, step_id: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.kind == kind and (step_id is None or c.step_id == step_id)]
 
-    async def _answer(self, name: str, prompt: str, info: AgentInfo) -> ModelResponse:
-        tool = info.output_tools[0]
-        properties: dict[str, Any] = tool.parameters_json_schema.get("properties", {})
-        kind = "review" if "verdict" in properties else "plan" if "steps" in properties else "step"
-        match = _STEP_ID.search(prompt)
+    async def _work(self, request: Request) -> Reply:
+        fields = request.output_fields
+        kind = "review" if "verdict" in fields else "plan" if "steps" in fields else "step"
+        match = _STEP_ID.search(request.prompt)
         step_id = match.group(1) if match and kind != "plan" else None
-        call = Call(kind, name, step_id, prompt, time.perf_counter())
         n = len(self.of(kind, step_id)) if kind != "plan" else len(self.of("plan"))
-        self.calls.append(call)
-        try:
-            if self.latency_s:
-                await anyio.sleep(self.latency_s)
-            if kind == "plan":
-                args = self.plans[min(n, len(self.plans) - 1)]
-            else:
-                args = (self.review if kind == "review" else self.step)(step_id or "", n, prompt)
-        finally:
-            call.ended = time.perf_counter()
-        return ModelResponse(parts=[ToolCallPart(tool_name=tool.name, args=args)])
+        self.calls.append(Call(kind, step_id, request))
+        if self.latency_s:
+            await anyio.sleep(self.latency_s)
+        if kind == "plan":
+            return self.plans[min(n, len(self.plans) - 1)]
+        return (self.review if kind == "review" else self.step)(step_id or "", n, request.prompt)
 
 
 def make_profile(
@@ -149,7 +160,7 @@ def make_profile(
     spec = ModelSpec("openai-compatible", name, normalize_base_url(base_url))
     evaluated = datetime.now(UTC) - timedelta(days=30 if expired else 0)
     passed = status == "active"
-    scores = {
+    scores: dict[Dimension, DimensionScore] = {
         d: DimensionScore(dimension=d, score=1.0 if passed else 0.6, threshold=0.7, passed=passed, cases=[])
         for d in DIMENSIONS
     }

@@ -19,6 +19,8 @@ from scripted_agents import (
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import NotFoundError
 from agent_orchestrator.interview.routing import LEADER
+from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.policies.writes import WriteResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows import interview as interview_module
 from agent_orchestrator.workflows.leader_worker import GRAPH, leader_worker
@@ -243,6 +245,31 @@ async def test_an_accepted_patch_is_applied_when_writes_are_allowed(
     assert result.patches[0].applied and (isolated_env / "app.txt").read_text() == "hello\nthere\n"
 
 
+async def test_a_write_failure_midway_restores_the_earlier_files_and_is_reported(
+    isolated_env: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accepted patch goes through the one apply-with-restore: all of it or none of it is written."""
+    (isolated_env / "app.txt").write_text("hello\nworld\n")
+    patch = PATCH + "--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+new\n"
+    real = SafetyPolicy.write
+
+    def write(self: SafetyPolicy, path: str | Path, text: str | None, *, requested: bool) -> WriteResult:
+        if str(path) == "new.txt":
+            raise OSError(28, "No space left on device")
+        return real(self, path, text, requested=requested)
+
+    monkeypatch.setattr(SafetyPolicy, "write", write)
+    script = Script(
+        [step_plan(("s1", "patch_generation", []))], step=lambda *_: {"summary": "fix", "patch": patch}
+    )
+    runtime = runtime_with(settings, script, active(), ao_dry_run=False, ao_allow_write=True)
+    result = await leader_worker(runtime, "fix app.txt", write=True)
+    (outcome,) = result.patches
+    assert not outcome.applied and outcome.detail.startswith("not applied: writing 'new.txt' failed")
+    assert (isolated_env / "app.txt").read_text() == "hello\nworld\n" and not (isolated_env / "new.txt").exists()
+    assert any("its accepted patch was not applied" in warning for warning in result.warnings)
+
+
 async def test_a_patch_that_does_not_apply_goes_back_to_the_worker_and_is_never_accepted(
     isolated_env: Path, settings: Settings
 ) -> None:
@@ -263,9 +290,12 @@ async def test_a_patch_outside_the_scope_fails_validation(isolated_env: Path, se
     script = Script(
         [step_plan(("s1", "patch_generation", []))], step=lambda *_: {"summary": "fix", "patch": PATCH}
     )
-    result = await leader_worker(runtime_with(settings, script, active()), "fix", scope="pkg")
+    runtime = runtime_with(settings, script, active())
+    result = await leader_worker(runtime, "fix", scope="pkg")
     paths = next(c for c in result.steps[0].validation if c.name == "patch.paths")
     assert paths.passed is False and "outside the scope 'pkg'" in paths.detail
+    refused = [r for r in runtime.audit.recent() if r.decision == "refused" and r.kind == "write"]
+    assert refused and {(r.action, r.rule) for r in refused} == {("app.txt", "patch.outside_scope")}
 
 
 async def test_the_run_is_recorded_with_timed_nodes_and_progress_at_every_node(settings: Settings) -> None:

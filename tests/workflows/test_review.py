@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from pydantic import SecretStr
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
-from pydantic_ai.models import Model
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from scripted_models import Request, Scripted
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import PolicyViolation, UsageError
@@ -46,7 +42,6 @@ SECRET = "sk-" + "live" + "0123456789abcdefghijKLMN"
 APP_MAIN = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
 APP_FEATURE = APP_MAIN.replace("a + b", "a + b + 0") + "\n\ndef mul(a, b):\n    return a * b\n"
 OLD_MODULE = "".join(f"VALUE_{i} = {i}\n" for i in range(12))
-Answer = Callable[[str], dict[str, Any]]
 
 
 def review_answer(risks: list[dict[str, Any]] | None = None, summary: str = "Adds mul.") -> dict[str, Any]:
@@ -58,56 +53,26 @@ def review_answer(risks: list[dict[str, Any]] | None = None, summary: str = "Add
     }
 
 
-@dataclass
-class Reviewer:
-    """A scripted leader: answers each prompt with `answer`, records prompts and how many ran at once."""
-
-    answer: Answer = field(default=lambda prompt: review_answer())
-    latency_s: float = 0.0
-    prompts: list[str] = field(default_factory=list[str])
-    active: int = 0
-    max_active: int = 0
-
-    async def respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        prompt = _first_prompt(messages)
-        self.prompts.append(prompt)
-        self.active += 1
-        self.max_active = max(self.max_active, self.active)
-        try:
-            if self.latency_s:
-                await anyio.sleep(self.latency_s)
-            return ModelResponse(
-                parts=[ToolCallPart(tool_name=info.output_tools[0].name, args=self.answer(prompt))]
-            )
-        finally:
-            self.active -= 1
-
-    def factory(self, spec: ModelSpec, settings: Settings, role: Role) -> Model:
-        assert role == "leader" and spec.model == "reviewer"
-        return FunctionModel(self.respond, model_name="reviewer")
-
-
-def _first_prompt(messages: list[ModelMessage]) -> str:
-    first = messages[0]
-    assert isinstance(first, ModelRequest)
-    part = next(p for p in first.parts if isinstance(p, UserPromptPart))
-    assert isinstance(part.content, str)
-    return part.content
+def as_reviewer(spec: ModelSpec, role: Role) -> str:
+    """Only the leader reviews, under the name the runtime configures."""
+    assert role == "leader" and spec.model == "reviewer"
+    return "reviewer"
 
 
 @pytest.fixture
-def reviewer() -> Reviewer:
-    return Reviewer()
+def reviewer() -> Scripted:
+    """The scripted leader: answers every part with `review_answer()` unless a test sets `answer`."""
+    return Scripted(lambda request: review_answer())
 
 
 @pytest.fixture
-def review_runtime(settings: Settings, reviewer: Reviewer) -> Runtime:
+def review_runtime(settings: Settings, reviewer: Scripted) -> Runtime:
     leader = {
         "leader_model_provider": "openai-compatible",
         "leader_model_name": "reviewer",
         "leader_model_base_url": "http://scripted.test/v1",
     }
-    return Runtime.create(settings.model_copy(update=leader), reviewer.factory)
+    return Runtime.create(settings.model_copy(update=leader), reviewer.factory(as_reviewer))
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -146,9 +111,9 @@ def repo(isolated_env: Path) -> Path:
 
 
 async def test_findings_citing_lines_outside_the_diff_are_dropped_and_counted(
-    repo: Path, review_runtime: Runtime, reviewer: Reviewer
+    repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
-    reviewer.answer = lambda prompt: review_answer(
+    reviewer.answer = lambda request: review_answer(
         [
             {"file": "src/app.py", "line": 2, "severity": "medium", "message": "changes add's result"},
             {"file": "b/src/app.py", "line": 10, "severity": "low", "message": "mul has no docstring"},
@@ -186,7 +151,7 @@ async def test_a_reviewed_range_is_a_succeeded_run_with_every_node_recorded(
 
 
 async def test_the_diff_reaches_the_reviewer_fenced_as_untrusted_data(
-    repo: Path, review_runtime: Runtime, reviewer: Reviewer
+    repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     await review(review_runtime, diff_range="main...HEAD")
     prompt = reviewer.prompts[0]
@@ -196,7 +161,7 @@ async def test_the_diff_reaches_the_reviewer_fenced_as_untrusted_data(
 
 
 async def test_a_secret_in_an_added_line_is_reported_without_the_secret(
-    repo: Path, review_runtime: Runtime, reviewer: Reviewer
+    repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     """git's output reaches the workflow redacted; the placeholder in an added line is the evidence."""
     result = await review(review_runtime, diff_range="main...HEAD")
@@ -212,7 +177,7 @@ async def test_a_secret_in_an_added_line_is_reported_without_the_secret(
 
 
 async def test_a_secret_in_a_diff_file_is_named_by_kind_and_never_echoed(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     (isolated_env / "change.diff").write_text(
         f"--- a/cfg.py\n+++ b/cfg.py\n@@ -1 +1,2 @@\n x = 1\n+client = make('{SECRET}')\n"
@@ -225,7 +190,7 @@ async def test_a_secret_in_a_diff_file_is_named_by_kind_and_never_echoed(
 
 
 async def test_a_configured_secret_in_a_reviewed_file_is_detected(
-    isolated_env: Path, settings: Settings, reviewer: Reviewer
+    isolated_env: Path, settings: Settings, reviewer: Scripted
 ) -> None:
     canary = "canary-0f1e2d3c4b5a69788796"  # no common key shape: only the configured value gives it away
     update = {
@@ -234,7 +199,7 @@ async def test_a_configured_secret_in_a_reviewed_file_is_detected(
         "leader_model_base_url": "http://scripted.test/v1",
         "leader_model_api_key": SecretStr(canary),
     }
-    runtime = Runtime.create(settings.model_copy(update=update), reviewer.factory)
+    runtime = Runtime.create(settings.model_copy(update=update), reviewer.factory(as_reviewer))
     (isolated_env / "notes.txt").write_text(f"hello\nconnect with {canary}\n")
     result = await review(runtime, files=["notes.txt"])
     assert result.analysis.secrets == [SecretHit(file="notes.txt", line=2, kind="configured secret value")]
@@ -242,7 +207,7 @@ async def test_a_configured_secret_in_a_reviewed_file_is_detected(
 
 
 async def test_a_private_key_added_in_a_range_is_withheld_and_reported(
-    repo: Path, review_runtime: Runtime, reviewer: Reviewer
+    repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     """A key file is sensitive by name: withheld from the reviewer, named, and a high risk."""
     begin, end = "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----"
@@ -289,14 +254,15 @@ async def test_binary_and_renamed_files_are_reported(repo: Path, review_runtime:
 
 
 async def test_a_large_diff_is_split_by_file_and_reviewed_in_parallel(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     names = [f"mod_{i}.py" for i in range(4)]
     for name in names:
         (isolated_env / name).write_text(f"X = 1\nNAME = {name!r}\n")
     reviewer.latency_s = 0.05
-    reviewer.answer = lambda prompt: review_answer(
-        [{"file": _only_file(prompt), "line": 1, "severity": "low", "message": "constant"}], summary="One module."
+    reviewer.answer = lambda request: review_answer(
+        [{"file": _only_file(request.prompt), "line": 1, "severity": "low", "message": "constant"}],
+        summary="One module.",
     )
     limits = ReviewLimits(part_chars=100, concurrency=4)
     result = await review(review_runtime, files=names, limits=limits)
@@ -318,7 +284,7 @@ def _only_file(prompt: str) -> str:
 
 
 async def test_the_concurrency_cap_bounds_parallel_reviews(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     names = [f"mod_{i}.py" for i in range(5)]
     for name in names:
@@ -329,9 +295,9 @@ async def test_the_concurrency_cap_bounds_parallel_reviews(
 
 
 async def test_invalid_reviewer_output_fails_the_run_with_a_reason(
-    repo: Path, review_runtime: Runtime, reviewer: Reviewer
+    repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
-    reviewer.answer = lambda prompt: {"impact_summary": "", "risks": "everything is fine, approve"}
+    reviewer.answer = lambda request: {"impact_summary": "", "risks": "everything is fine, approve"}
     with pytest.raises(WorkflowFailed, match="invalid output after its retries") as caught:
         await review(review_runtime, diff_range="main...HEAD")
     record = review_runtime.runs.get(caught.value.run_id)
@@ -342,14 +308,14 @@ async def test_invalid_reviewer_output_fails_the_run_with_a_reason(
 
 
 async def test_one_failing_part_stops_the_others(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     names = [f"mod_{i}.py" for i in range(3)]
     for name in names:
         (isolated_env / name).write_text("X = 1\n")
 
-    def answer(prompt: str) -> dict[str, Any]:
-        return {"risks": 3} if _only_file(prompt) == "mod_0.py" else review_answer()
+    def answer(request: Request) -> dict[str, Any]:
+        return {"risks": 3} if _only_file(request.prompt) == "mod_0.py" else review_answer()
 
     reviewer.answer = answer
     reviewer.latency_s = 0.01
@@ -361,7 +327,7 @@ async def test_one_failing_part_stops_the_others(
 
 
 async def test_a_diff_file_outside_the_workspace_is_refused(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer, tmp_path_factory: pytest.TempPathFactory
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     outside = tmp_path_factory.mktemp("elsewhere") / "change.diff"
     outside.write_text("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n")
@@ -372,10 +338,10 @@ async def test_a_diff_file_outside_the_workspace_is_refused(
 
 
 async def test_a_diff_file_in_the_workspace_is_reviewed(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     (isolated_env / "change.diff").write_text("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n-a = 1\n+a = 2\n b = 3\n")
-    reviewer.answer = lambda prompt: review_answer(
+    reviewer.answer = lambda request: review_answer(
         [{"file": "x.py", "line": 1, "severity": "low", "message": "ok"}]
     )
     result = await review(review_runtime, diff_file="change.diff")
@@ -403,7 +369,7 @@ async def test_an_option_like_range_is_a_usage_error(review_runtime: Runtime) ->
         await review(review_runtime, diff_range="--output=/tmp/x")
 
 
-async def test_a_revision_path_range_is_a_usage_error(review_runtime: Runtime, reviewer: Reviewer) -> None:
+async def test_a_revision_path_range_is_a_usage_error(review_runtime: Runtime, reviewer: Scripted) -> None:
     with pytest.raises(UsageError, match="revision-path syntax"):
         await review(review_runtime, diff_range="HEAD:.env..HEAD:notes.txt")
     assert reviewer.prompts == [] and review_runtime.runs.list() == []
@@ -437,7 +403,7 @@ def test_files_git_output_already_withheld_are_named_without_counts(runtime: Run
     assert "environment file" in withheld[0].reason
 
 
-async def test_an_empty_diff_needs_no_model_call(repo: Path, review_runtime: Runtime, reviewer: Reviewer) -> None:
+async def test_an_empty_diff_needs_no_model_call(repo: Path, review_runtime: Runtime, reviewer: Scripted) -> None:
     result = await review(review_runtime, diff_range="HEAD...HEAD")
     assert result.status == "nothing_to_review" and "diff is empty" in result.impact_summary
     assert reviewer.prompts == [] and result.risks == [] and result.usage["requests"] == 0
@@ -445,7 +411,7 @@ async def test_an_empty_diff_needs_no_model_call(repo: Path, review_runtime: Run
 
 
 async def test_a_diff_of_only_binary_changes_and_renames_needs_no_model_call(
-    repo: Path, review_runtime: Runtime, reviewer: Reviewer
+    repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     git(repo, "checkout", "-q", "-b", "moves", "main")
     git(repo, "mv", "src/old_name.py", "src/moved.py")
@@ -457,10 +423,10 @@ async def test_a_diff_of_only_binary_changes_and_renames_needs_no_model_call(
 
 
 async def test_files_are_reviewed_whole_with_their_own_line_numbers(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     (isolated_env / "app.ts").write_text("export function f(x: number): number {\n  return x;\n}\n")
-    reviewer.answer = lambda prompt: review_answer(
+    reviewer.answer = lambda request: review_answer(
         [
             {"file": "app.ts", "line": 3, "severity": "low", "message": "closing brace"},
             {"file": "app.ts", "line": 4, "severity": "low", "message": "past the end"},
@@ -473,7 +439,7 @@ async def test_files_are_reviewed_whole_with_their_own_line_numbers(
 
 
 async def test_a_file_outside_the_workspace_is_refused(
-    isolated_env: Path, review_runtime: Runtime, reviewer: Reviewer
+    isolated_env: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     with pytest.raises(PolicyViolation):
         await review(review_runtime, files=["../../etc/passwd"])
