@@ -48,6 +48,7 @@ test-live: install
 bench: install
 	cd bench && ../$(BIN)/python interview_concurrency.py
 	cd bench && PATH="$(abspath $(BIN)):$$PATH" ../$(BIN)/python cli_startup.py
+	cd bench && PATH="$(abspath $(BIN)):$$PATH" ../$(BIN)/python cold_start.py
 	cd bench && ../$(BIN)/python tools_list_tokens.py
 	cd bench && ../$(BIN)/python inspector_call.py
 	cd bench && ../$(BIN)/python policy_checks.py

@@ -1,4 +1,8 @@
-"""Size of the MCP `tools/list` response: bytes and cl100k_base tokens (tiktoken, bundled offline)."""
+"""Size of the MCP `tools/list` response: bytes and cl100k_base tokens (tiktoken, bundled offline).
+
+Also what a host puts in the model's context: each tool's name, description and input schema
+(output schemas and annotations stay with the host).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,13 @@ async def main() -> None:
     print(f"tools                 {len(result.tools)}")
     print(f"tools/list bytes      {len(payload)}")
     print(f"tools/list tokens     {tokens} (cl100k_base)")
+    context = [
+        {"name": tool.name, "description": tool.description, "inputSchema": tool.input_schema}
+        for tool in result.tools
+    ]
+    print(
+        f"model-context tokens  {len(encoding.encode(json.dumps(context)))} (names, descriptions, input schemas)"
+    )
     for tool in result.tools:
         one = json.dumps(tool.model_dump(mode="json", by_alias=True, exclude_none=True))
         print(f"  {tool.name:<20} {len(encoding.encode(one)):>5} tokens")
