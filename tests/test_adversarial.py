@@ -15,6 +15,7 @@ from fastmcp import Client
 from scripted import SEED, scripted_factory
 from scripted_models import answering
 
+from agent_orchestrator.agents.prompts.prompt import Data, Prompt
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.interview.calls import WorkerReply
@@ -117,7 +118,7 @@ async def test_hostile_command_is_refused_over_mcp_and_nothing_runs(
 def test_hostile_path_write_is_refused_even_with_writes_allowed(path: str, writable: Runtime) -> None:
     before = sorted(p.name for p in writable.safety.root.parent.iterdir())
     with pytest.raises(PolicyViolation) as refused:
-        writable.safety.write(path, "owned\n", requested=True)
+        writable.safety.write(path, "owned\n", decision=writable.safety.writes.decide(True))
     assert refused.value.rule.startswith("path.")
     assert sorted(p.name for p in writable.safety.root.parent.iterdir()) == before
     assert writable.audit.recent()[0].decision == "refused"
@@ -129,14 +130,14 @@ def test_symlink_to_outside_is_not_followed_for_writes(
     outside = tmp_path_factory.mktemp("outside")
     (writable.safety.root / "escape").symlink_to(outside)
     with pytest.raises(PolicyViolation):
-        writable.safety.write("escape/owned.txt", "x", requested=True)
+        writable.safety.write("escape/owned.txt", "x", decision=writable.safety.writes.decide(True))
     assert list(outside.iterdir()) == []
 
 
 def test_dry_run_returns_a_diff_and_leaves_the_tree_untouched(runtime: Runtime) -> None:
     target = runtime.safety.root / "src.py"
     target.write_text("a = 1\n")
-    result = runtime.safety.write("src.py", "a = 2\n", requested=True)
+    result = runtime.safety.write("src.py", "a = 2\n", decision=runtime.safety.writes.decide(True))
     assert not result.written and result.mode == "dry_run" and "+a = 2" in result.diff
     assert target.read_text() == "a = 1\n"
 
@@ -276,8 +277,9 @@ def test_aoerror_is_the_only_failure_type_for_bad_input(runtime: Runtime) -> Non
 
 
 def test_repository_text_for_a_model_is_redacted_and_fenced(runtime: Runtime) -> None:
-    block = runtime.safety.as_model_data(
-        "log", "ERROR key=sk-proj-abcdefghijklmnopqrstuvwx failed", source="ci.log"
-    )
-    assert "sk-proj-abcdefghijklmnop" not in block and "[REDACTED]" in block
+    key = "sk-proj-abcdefghijklmnopqrstuvwx"
+    prompt = Prompt.of(f"Look at this ({key}):").add(Data("log", f"ERROR key={key} failed", source="ci.log"))
+    text = prompt.render(runtime.redact)
+    assert "sk-proj-abcdefghijklmnop" not in text and text.count("[REDACTED]") == 2
+    block = text.split("\n\n", 1)[1]
     assert block.startswith("<<<UNTRUSTED-DATA ") and "(log from ci.log)" in block

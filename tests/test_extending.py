@@ -16,11 +16,13 @@ import pytest
 from fastmcp import Client, Context, FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
-from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+from pydantic_graph import BaseNode, End, GraphRunContext
 from scripted import SEED
 from scripted_models import Scripted
 
-from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.calls import call_agent
+from agent_orchestrator.agents.prompts.prompt import Data, Prompt
 from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.providers import PROVIDERS, ProviderInfo, api_key_for, parse_model_id, resolve_spec
@@ -30,6 +32,7 @@ from agent_orchestrator.server.app import create_server
 from agent_orchestrator.server.edge import at_edge
 from agent_orchestrator.server.workflow_tools import progress_of
 from agent_orchestrator.workflows import catalog
+from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
 
 pytestmark = pytest.mark.anyio
@@ -133,7 +136,7 @@ class ReadFile(BaseNode[HeadlineState, HeadlineDeps, HeadlineResult]):
     """Deterministic: read the file through the safety policy."""
 
     async def run(self, ctx: Ctx) -> WriteHeadline:
-        async with ctx.deps.run.node("ReadFile"):
+        async with ctx.deps.run.recorded(self):
             ctx.state.text = ctx.deps.run.runtime.safety.read_file(ctx.state.path, max_bytes=100_000).text
         return WriteHeadline()
 
@@ -144,34 +147,22 @@ class WriteHeadline(BaseNode[HeadlineState, HeadlineDeps, HeadlineResult]):
 
     async def run(self, ctx: Ctx) -> End[HeadlineResult]:
         run = ctx.deps.run
-        async with run.node("WriteHeadline"):
+        async with run.recorded(self):
             agent = build_agent(run.runtime, "leader", Headline, "Write a one-line headline for the file.")
-            data = run.runtime.safety.as_model_data("file", ctx.state.text, source=ctx.state.path)
-            answer = await agent.run(f"Headline this file.\n\n{data}", usage_limits=DEFAULT_LIMITS)
-            run.usage.add_run(answer)
+            prompt = Prompt.of("Headline this file.").add(Data("file", ctx.state.text, source=ctx.state.path))
+            answer = await call_agent(agent, prompt, usage=run.usage, redact=run.runtime.redact)
         lines = len(ctx.state.text.splitlines())
-        return End(
-            HeadlineResult(run_id=run.run_id, path=ctx.state.path, lines=lines, headline=answer.output.headline)
-        )
+        return End(HeadlineResult(run_id=run.run_id, path=ctx.state.path, lines=lines, headline=answer.headline))
 
 
-def _build_graph() -> Graph[HeadlineState, HeadlineDeps, ReadFile, HeadlineResult]:
-    builder = GraphBuilder(
-        name="headline",
-        state_type=HeadlineState,
-        deps_type=HeadlineDeps,
-        input_type=ReadFile,
-        output_type=HeadlineResult,
-    )
-    builder.add(
-        builder.edge_from(builder.start_node).to(ReadFile),
-        builder.node(ReadFile),
-        builder.node(WriteHeadline),
-    )
-    return builder.build(validate_graph_structure=False)
-
-
-GRAPH = _build_graph()
+GRAPH = build_graph(
+    "headline",
+    state_type=HeadlineState,
+    deps_type=HeadlineDeps,
+    output_type=HeadlineResult,
+    start=ReadFile,
+    nodes=[WriteHeadline],
+)
 
 
 async def headline(runtime: Runtime, path: str, *, progress: ProgressCallback | None = None) -> HeadlineResult:
@@ -182,7 +173,8 @@ async def headline(runtime: Runtime, path: str, *, progress: ProgressCallback | 
     async def body(run: RunContext) -> HeadlineResult:
         return await GRAPH.run(state=HeadlineState(path), deps=HeadlineDeps(run), inputs=ReadFile())
 
-    return await record_run(runtime, "headline", {"path": path}, body, expected_nodes=2, progress=progress)
+    expected = len(node_names(GRAPH))
+    return await record_run(runtime, "headline", {"path": path}, body, expected_nodes=expected, progress=progress)
 
 
 HEADLINE_ENTRY = catalog.WorkflowEntry("headline", GRAPH, "headline", "ao headline", "Headline one file.")
@@ -247,6 +239,7 @@ async def test_a_workflow_tool_runs_the_graph_as_a_recorded_run(
     run = record.structured_content or {}
     assert run["workflow"] == "headline" and run["status"] == "succeeded"
     assert [node["name"] for node in run["nodes"]] == ["ReadFile", "WriteHeadline"]
+    assert run["usage"]["requests"] == 1
 
 
 # --- Recipe 3: an MCP tool ------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Talking to models: the leader's and workers' output models, their instructions and the agent builder."""
+"""Talking to models: `build` (agents), `calls` (the one way to call one: prompt rendered, usage
+recorded, failed calls too), `usage` (usage and cost), `models` (output types) and `prompts/`
+(instructions and every prompt builder)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ from typing import Protocol, TypeVar
 
 import pydantic_ai
 from pydantic_ai import Agent
+from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
 
 from agent_orchestrator.config import Settings
@@ -40,12 +42,29 @@ def build_agent(
     """An agent for the role's configured model (or `spec`), with validated output and bounded retries."""
     chosen = spec or role_spec(runtime.settings, role)
     model = runtime.model_factory(chosen, runtime.settings, role)
+    return agent_for(model, output_type, instructions, name=f"{role}:{chosen.model_id}")
+
+
+def agent_for(
+    model: Model,
+    output_type: type[OutputT],
+    instructions: str,
+    *,
+    name: str | None = None,
+    retries: int = 2,
+    model_settings: ModelSettings | None = None,
+) -> Agent[None, OutputT]:
+    """An agent over a model already built (the interview's worker is built once per interview).
+
+    The one place agents are constructed, so every agent is quiet and bounded the same way.
+    """
     quiet_stack()
     return Agent[None, OutputT](
         model,
         output_type=output_type,
         instructions=instructions,
-        retries=2,
+        retries=retries,
         deps_type=type(None),
-        name=f"{role}:{chosen.model_id}",
+        name=name,
+        model_settings=model_settings,
     )

@@ -110,9 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--error", dest="error_log", required=True, metavar="LOG", help="error log file")
     fix.add_argument("--scope", required=True, metavar="DIR", help="directory the fix may touch")
     fix.add_argument(
+        "--write",
         "--apply",
+        dest="write",
         action="store_true",
-        help="apply and validate (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false)",
+        help="apply and validate (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false); --apply is the old name",
     )
     _add_json(fix)
 

@@ -13,6 +13,7 @@ import anyio
 
 from agent_orchestrator.cli import render
 from agent_orchestrator.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from agent_orchestrator.domain.status import exit_code
 from agent_orchestrator.errors import AOError, UsageError
 
 if TYPE_CHECKING:
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
     from agent_orchestrator.config import Settings
     from agent_orchestrator.server.app import ModelFactory
-
-FAILED_STATUSES = frozenset({"blocked", "unavailable", "failed", "partial", "restored"})
 
 
 @dataclass(frozen=True)
@@ -177,7 +176,7 @@ def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
         arguments = {"diff_range": args.diff_range, "diff_file": args.diff_file, "files": args.files}
         return "review", _present(arguments), sys.stderr.isatty()
     if args.command == "fix":
-        arguments = {"error_log": args.error_log, "scope": args.scope, "apply": args.apply}
+        arguments = {"error_log": args.error_log, "scope": args.scope, "write": args.write}
         return "fix_error", arguments, sys.stderr.isatty()
     if args.command == "workflows":
         return "list_workflows", {}, False
@@ -204,7 +203,7 @@ def _report(args: argparse.Namespace, tool: str, outcome: ToolOutcome) -> int:
         print(json.dumps(data, indent=2))
     else:
         print(render.render(tool, data))
-    return EXIT_FAILED if data.get("status") in FAILED_STATUSES else EXIT_OK
+    return exit_code(data.get("status"))
 
 
 def _fail(message: str, code: int, as_json: bool) -> int:

@@ -10,6 +10,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from agent_orchestrator.domain.status import InterviewStatus, WorkerStatus
+
 SUITE_VERSION = "2026.11.1"
 
 Dimension = Literal[
@@ -68,7 +70,6 @@ TASK_REQUIREMENTS: tuple[TaskRequirement, ...] = (
 # The task types a limited worker may take; routing, scoring and the leader-worker re-check all read this one set.
 LOW_RISK_TASK_TYPES: frozenset[TaskType] = frozenset(r.task_type for r in TASK_REQUIREMENTS if r.risk == "low")
 
-WorkerStatus = Literal["active", "limited", "blocked"]
 Complexity = Literal["none", "low", "medium", "high"]
 ErrorKind = Literal[
     "timeout", "unreachable", "server_error", "rate_limited", "auth_failed", "not_found", "model_error", "skipped"
@@ -161,7 +162,7 @@ class InterviewResult(BaseModel):
 
     worker_id: str
     outcome: Outcome
-    status: WorkerStatus | Literal["unavailable"]
+    status: InterviewStatus
     saved: bool
     saved_to: str | None = None
     profile: WorkerCapabilityProfile | None = None

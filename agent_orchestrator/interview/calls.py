@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from agent_orchestrator.agents.calls import call_agent
+from agent_orchestrator.agents.prompts.prompt import Prompt
+from agent_orchestrator.agents.usage import UsageSink
 from agent_orchestrator.domain.profile import ErrorKind
 from agent_orchestrator.policies.redaction import Redactor
 
@@ -97,9 +100,14 @@ def classify(exc: BaseException) -> tuple[ErrorKind, bool]:
 
 
 async def ask(
-    agent: Agent[None, str], prompt: str, policy: CallPolicy, breaker: EndpointBreaker, redact: Redactor
+    agent: Agent[None, str],
+    prompt: str,
+    policy: CallPolicy,
+    breaker: EndpointBreaker,
+    redact: Redactor,
+    usage: UsageSink,
 ) -> WorkerReply:
-    """Ask the worker one question under the call policy; never raises for provider trouble."""
+    """Ask the worker one question under the call policy, via `call_agent`; never raises for provider trouble."""
     started = time.perf_counter()
     attempts = 0
     while True:
@@ -108,8 +116,9 @@ async def ask(
             return _reply(None, "skipped", detail, attempts, started)
         attempts += 1
         try:
-            with anyio.fail_after(policy.timeout_s):
-                result = await agent.run(prompt)
+            text = await call_agent(
+                agent, Prompt.of(prompt), usage=usage, redact=redact, limits=None, timeout_s=policy.timeout_s
+            )
         except Exception as exc:  # every provider failure becomes data, not a crash
             kind, transient = classify(exc)
             detail = _describe(exc, kind, policy, redact)
@@ -119,7 +128,6 @@ async def ask(
             reply = _reply(None, kind, detail, attempts, started)
             breaker.record(reply)
             return reply
-        text = result.output
         reply = _reply(text[:MAX_ANSWER_CHARS], None, None, attempts, started, answer_chars=len(text))
         breaker.record(reply)
         return reply

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import EvaluationReason, EvaluationResult, Evaluator, EvaluatorContext
 
+from agent_orchestrator.agents.build import agent_for
+from agent_orchestrator.agents.prompts.instructions import INTERVIEWED_WORKER
+from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.domain.profile import CaseResult, CheckResult
 from agent_orchestrator.interview.calls import MAX_ANSWER_CHARS, CallPolicy, EndpointBreaker, WorkerReply, ask
 from agent_orchestrator.interview.case import GradingEnv, InterviewCase, case_score, check
-from agent_orchestrator.interview.suite import WORKER_INSTRUCTIONS
 from agent_orchestrator.policies.redaction import Redactor
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
+    from pydantic_ai.settings import ModelSettings
 
 ProgressCallback = Callable[[int, int, str], Awaitable[None]]
 EXCERPT_CHARS = 400
@@ -37,6 +40,7 @@ class SuiteRun:
     cases: list[CaseResult]
     duration_ms: int
     breaker_tripped: bool
+    usage: Usage = field(default_factory=Usage)  # the worker's requests and tokens, failed calls included
 
 
 @dataclass
@@ -78,25 +82,16 @@ async def run_suite(
     progress: ProgressCallback | None = None,
 ) -> SuiteRun:
     """Ask every case, grade every answer, and return per-case evidence in suite order."""
-    from pydantic_ai import Agent
-
-    from agent_orchestrator.agents.build import quiet_stack
-
-    quiet_stack()
-    agent = Agent(
-        model,
-        output_type=str,
-        instructions=WORKER_INSTRUCTIONS,
-        retries=0,
-        model_settings={"temperature": 0.0, "max_tokens": MAX_ANSWER_TOKENS},
-    )
+    settings: ModelSettings = {"temperature": 0.0, "max_tokens": MAX_ANSWER_TOKENS}
+    agent = agent_for(model, str, INTERVIEWED_WORKER, retries=0, model_settings=settings)
+    usage = Usage()
     breaker = EndpointBreaker(policy.breaker_threshold)
     by_id = {case.case_id: case for case in cases}
     done = 0
 
     async def answer(prompt: str) -> WorkerReply:
         nonlocal done
-        reply = await ask(agent, prompt, policy, breaker, redact)
+        reply = await ask(agent, prompt, policy, breaker, redact, usage)
         done += 1
         if progress is not None:
             await progress(done, len(cases), f"answered {done}/{len(cases)} interview cases")
@@ -117,7 +112,7 @@ async def run_suite(
         reply = WorkerReply(None, 0, "model_error", failure.error_message[:300], 0, 0)
         results[failure.name] = _case_result(by_id[failure.name], reply, {}, {}, [], redact)
     duration = int((time.perf_counter() - started) * 1000)
-    return SuiteRun([results[case.case_id] for case in cases], duration, breaker.open)
+    return SuiteRun([results[case.case_id] for case in cases], duration, breaker.open, usage=usage)
 
 
 def _case_result(

@@ -27,8 +27,8 @@ from agent_orchestrator.domain.profile import (
     RoutingPolicy,
     TaskType,
     WorkerCapabilityProfile,
-    WorkerStatus,
 )
+from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.interview.runner import SuiteRun
 from agent_orchestrator.providers import ModelSpec
 

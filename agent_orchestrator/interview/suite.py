@@ -12,12 +12,6 @@ from agent_orchestrator.domain.profile import Dimension
 from agent_orchestrator.interview.case import InterviewCase
 from agent_orchestrator.interview.cases import TEMPLATES
 
-WORKER_INSTRUCTIONS = """\
-You are a worker model being evaluated before you may receive engineering tasks.
-Answer each request exactly as it asks: the requested format only, no preamble, no sign-off.
-Base every answer only on the information in the request. When the request does not contain
-enough information to answer, say so instead of guessing."""
-
 
 def build_suite(seed: int, dimensions: tuple[Dimension, ...] | None = None) -> list[InterviewCase]:
     """Every case of the suite, with variants chosen by `seed` (one RNG stream per template)."""

@@ -21,8 +21,7 @@ from agent_orchestrator.policies.paths import FileRead, PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import CommandResult, run_command
 from agent_orchestrator.policies.sensitive_output import unattributed_search
-from agent_orchestrator.policies.untrusted import untrusted_block
-from agent_orchestrator.policies.writes import WritePolicy, WriteResult, write_or_preview
+from agent_orchestrator.policies.writes import WriteDecision, WritePolicy, WriteResult, write_or_preview
 
 # The git reads the workflows make themselves (repo/git.py): range diffs, changed files, status.
 WORKFLOW_GIT_READS = ("git diff", "git status")
@@ -158,9 +157,12 @@ class SafetyPolicy:
         self.audit.record("command", shown, "executed", outcome, rule=parsed.rule, details=details)
         return result
 
-    def write(self, path: str | Path, text: str | None, *, requested: bool) -> WriteResult:
-        """Write (or, in dry-run, only diff) one file; the decision and its reason are audited."""
-        decision = self.writes.decide(requested)
+    def write(self, path: str | Path, text: str | None, *, decision: WriteDecision) -> WriteResult:
+        """Write (or, in dry-run, only diff) one file as `decision` says; the decision and its reason are audited.
+
+        The decision is made once per call (`self.writes.decide(write)`, at the start of a workflow) and
+        carried to every file, so one call cannot write some files and preview others.
+        """
         try:
             result = write_or_preview(self.paths, decision, path, text)
         except PolicyViolation as exc:
@@ -168,10 +170,6 @@ class SafetyPolicy:
             raise
         self.audit.record("write", result.path, "allowed" if result.written else "dry_run", decision.reason)
         return result
-
-    def as_model_data(self, kind: str, text: str, *, source: str | None = None) -> str:
-        """Repository content for a model: redacted, then fenced as untrusted data."""
-        return untrusted_block(kind, self.redact(text), source=source)
 
     def _check_sensitive_arguments(self, parsed: ParsedCommand, cwd: Path) -> None:
         """Refuse a command naming a file no tool may read: `.env`, keys, `.git/`, the state dir.

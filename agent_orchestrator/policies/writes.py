@@ -57,11 +57,14 @@ class WritePolicy:
     def from_settings(cls, settings: Settings) -> WritePolicy:
         return cls(dry_run=settings.ao_dry_run, allow_write=settings.ao_allow_write)
 
-    def decide(self, requested: bool) -> WriteDecision:
-        """Write only if the call asked for it, writes are allowed and dry-run is off; else say what blocks."""
+    def decide(self, write: bool) -> WriteDecision:
+        """Write only if the call asked (`write`), writes are allowed and dry-run is off; else say what blocks.
+
+        Made once per call, at the start of the workflow, and carried down to every write.
+        """
         blockers: list[str] = []
         fixes: list[str] = []
-        if not requested:
+        if not write:
             blockers.append("the call did not ask to write")
             fixes.append("ask for the write in the call")
         if self.dry_run:

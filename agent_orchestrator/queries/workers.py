@@ -7,7 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile, WorkerStatus
+from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
+from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.providers import PROVIDERS, configured_spec

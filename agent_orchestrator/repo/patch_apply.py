@@ -8,7 +8,8 @@ never stored). Nothing is written when a file changed since the check. A restore
 original back (deleting files the patch created) only where the file still holds what the patch
 wrote, then reads it again to prove it is the original; a file someone else changed meanwhile is
 left alone and reported, so that change is not lost either. Every write goes through
-`SafetyPolicy.write` (atomic, audited); whether to write at all is the caller's decision.
+`SafetyPolicy.write` (atomic, audited) under the run's one `WriteDecision`, made by the write policy
+when the workflow started: nothing here decides again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Literal
 
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.policies.safety import SafetyPolicy
+from agent_orchestrator.policies.writes import WriteDecision
 from agent_orchestrator.repo.patching import PatchedFile, current_text
 from agent_orchestrator.store.atomic import atomic_write_text
 
@@ -55,9 +57,13 @@ class ApplyResult:
 
 
 def apply_patch_with_restore(
-    safety: SafetyPolicy, changes: Sequence[PatchedFile], write: bool, *, backup_dir: Path | None = None
+    safety: SafetyPolicy,
+    changes: Sequence[PatchedFile],
+    decision: WriteDecision,
+    *,
+    backup_dir: Path | None = None,
 ) -> ApplyResult:
-    """Snapshot the originals, write each file (`write` is the call's request), restore all if one write fails."""
+    """Snapshot the originals, write each file under `decision`, restore all if one write fails."""
     if stale := changed_since_check(safety, changes):
         return ApplyResult("stale", f"{', '.join(stale)} changed since the patch was checked; nothing written")
     warnings = backup_originals(safety, changes, backup_dir) if backup_dir is not None else ()
@@ -65,13 +71,13 @@ def apply_patch_with_restore(
     not_written = ""
     for change in changes:
         try:
-            result = safety.write(change.path, change.after, requested=write)
+            result = safety.write(change.path, change.after, decision=decision)
             if result.written:
                 written.append(change.path)
             else:
                 not_written = result.reason
         except BaseException as exc:
-            restore = restore_originals(safety, changes, written)
+            restore = restore_originals(safety, changes, written, decision)
             if not isinstance(exc, AOError | OSError):
                 raise  # interrupted mid-apply: the originals are back, the interruption goes on
             detail = f"writing {change.path!r} failed: {exc}"
@@ -104,7 +110,7 @@ def backup_originals(safety: SafetyPolicy, changes: Sequence[PatchedFile], backu
 
 
 def restore_originals(
-    safety: SafetyPolicy, changes: Sequence[PatchedFile], written: Collection[str]
+    safety: SafetyPolicy, changes: Sequence[PatchedFile], written: Collection[str], decision: WriteDecision
 ) -> RestoreResult:
     """Put back every original the patch replaced, last file first, and prove each is the original again.
 
@@ -119,7 +125,7 @@ def restore_originals(
                 problems.append(f"{change.path!r} changed during the run; left as it is")
                 continue
             if current != change.before:
-                safety.write(change.path, change.before, requested=True)
+                safety.write(change.path, change.before, decision=decision)
             if current_text(safety, change.path) != change.before:
                 problems.append(f"{change.path!r} still differs from the original")
                 continue

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from fastmcp import FastMCP
 from fastmcp.prompts import Prompt
 
-from agent_orchestrator.agents.prompts import PROMPTS
+from agent_orchestrator.agents.prompts.instructions import INTERVIEWED_WORKER, PROMPTS
 from agent_orchestrator.domain.profile import Dimension
-from agent_orchestrator.interview.suite import WORKER_INSTRUCTIONS, build_suite
+from agent_orchestrator.interview.suite import build_suite
 
 
 def add_prompts(server: FastMCP) -> None:
@@ -21,14 +21,14 @@ def add_prompts(server: FastMCP) -> None:
     @server.prompt(name="worker_interview_instructions")
     def worker_interview_instructions() -> str:
         """The system instructions every interviewed worker receives."""
-        return WORKER_INSTRUCTIONS
+        return INTERVIEWED_WORKER
 
     @server.prompt(name="interview_case")
     def interview_case(dimension: Dimension, seed: int = 0) -> str:
         """A sample interview case for one dimension, as the worker sees it."""
         cases = build_suite(seed, (dimension,))
         body = "\n\n---\n\n".join(f"[{case.case_id}]\n{case.prompt}" for case in cases)
-        return f"{WORKER_INSTRUCTIONS}\n\n{body}"
+        return f"{INTERVIEWED_WORKER}\n\n{body}"
 
 
 def _constant(text: str) -> Callable[[], str]:

@@ -120,11 +120,20 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         ctx: Context,
         error_log: Annotated[str, Field(description="A tool's error log file in the workspace")],
         scope: Annotated[str, Field(description="The directory the fix may touch")],
-        apply: Annotated[bool, Field(description="Apply and validate, if policy allows writes")] = False,
+        write: Annotated[
+            bool, Field(description="Apply the checked patch and validate it, if policy allows writes")
+        ] = False,
+        apply: Annotated[
+            bool | None,
+            Field(
+                description="Deprecated: the old name of `write`; true asks for the write too",
+                json_schema_extra={"deprecated": True},
+            ),
+        ] = None,
     ) -> FixResult:
         """Parse an error log, propose a checked patch and its validation; apply, validate, restore on failure."""
         return await fix_flow.fix_error(
-            runtime, error_log=error_log, scope=scope, apply=apply, progress=progress_of(ctx)
+            runtime, error_log=error_log, scope=scope, write=write or bool(apply), progress=progress_of(ctx)
         )
 
     @server.tool(annotations=READ_ONLY)

@@ -20,18 +20,17 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import BaseModel
 
+from agent_orchestrator.domain.status import RunStatus, ShownRunStatus, values_of
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError
 from agent_orchestrator.store.process import ProcessIdentity
 from agent_orchestrator.store.sqlite import Redact, SqliteFile
 
 RUNS_FILE = "runs.sqlite3"
-RunStatus = Literal["running", "succeeded", "partial", "failed", "refused", "cancelled", "interrupted"]
-ShownStatus = RunStatus | Literal["corrupt"]
-_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
+_STATUSES: frozenset[str] = frozenset(values_of(RunStatus))
 _PROCESS_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "pid_start": "INTEGER", "boot_id": "TEXT"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -85,7 +84,7 @@ class RunSummary(BaseModel):
 
     run_id: str
     workflow: str
-    status: ShownStatus
+    status: ShownRunStatus
     reason: str
     started_at: datetime | None
     finished_at: datetime | None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pydantic_ai.models import Model
-from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.domain.profile import InterviewResult
 from agent_orchestrator.errors import UsageError
@@ -23,6 +23,7 @@ from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.interview.typescript import TypeScriptToolchain, find_typescript_toolchain
 from agent_orchestrator.providers import ModelSpec, resolve_spec, role_spec
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.graphs import build_graph
 
 
 @dataclass(frozen=True)
@@ -128,26 +129,15 @@ class SaveProfile(BaseNode[InterviewState, InterviewDeps, InterviewResult]):
         return End(self.result.model_copy(update={"saved": True, "saved_to": str(path)}))
 
 
-def _build_graph() -> Graph[InterviewState, InterviewDeps, ResolveEndpoint, InterviewResult]:
-    builder = GraphBuilder(
-        name="worker-interview",
-        state_type=InterviewState,
-        deps_type=InterviewDeps,
-        input_type=ResolveEndpoint,
-        output_type=InterviewResult,
-        auto_instrument=False,
-    )
-    builder.add(
-        builder.edge_from(builder.start_node).to(ResolveEndpoint),
-        builder.node(ResolveEndpoint),
-        builder.node(AskCases),
-        builder.node(ScoreAnswers),
-        builder.node(SaveProfile),
-    )
-    return builder.build(validate_graph_structure=False)
-
-
-GRAPH = _build_graph()
+GRAPH = build_graph(
+    "worker-interview",
+    state_type=InterviewState,
+    deps_type=InterviewDeps,
+    output_type=InterviewResult,
+    start=ResolveEndpoint,
+    nodes=[AskCases, ScoreAnswers, SaveProfile],
+    auto_instrument=False,
+)
 
 
 async def interview_worker(

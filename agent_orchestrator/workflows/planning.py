@@ -13,24 +13,27 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel
-from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+from pydantic_graph import BaseNode, End, GraphRunContext
 
-from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import DraftPlan, PlanStep, Risk, ValidationStrategy
-from agent_orchestrator.agents.prompts import LEADER_PLANNER
+from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
+from agent_orchestrator.agents.prompts.planning import planner_prompt
+from agent_orchestrator.agents.prompts.prompt import Data
+from agent_orchestrator.domain.status import PlanStatus
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import Assignment, Candidate, propose
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
 
 MAX_CONTEXT_FILES = 20
 MAX_CONTEXT_FILE_BYTES = 64_000
 PLAN_ATTEMPTS = 2
-PLANNING_NODES = 4  # ReadContext, DraftSteps, CheckPlan, ProposeAssignments
 
 
 class PlanRejected(AOError):
@@ -51,7 +54,7 @@ class PlanResult(ProposedPlan):
     """What `ao plan` returns: the plan plus its run record's id, warnings and model usage."""
 
     run_id: str
-    status: Literal["succeeded"]
+    status: PlanStatus
     goal: str
     context_files: list[str]
     warnings: list[str]
@@ -60,17 +63,17 @@ class PlanResult(ProposedPlan):
 
 @dataclass
 class PlanOutcome:
-    """The planning graph's output: the plan and the fenced context it was made from (workers reuse it)."""
+    """The planning graph's output: the plan and the context (as data) it was made from (workers reuse it)."""
 
     plan: ProposedPlan
-    context: list[str]
+    context: list[Data]
     context_files: list[str]
 
 
 @dataclass
 class PlanningState:
     goal: str
-    context: list[str] = field(default_factory=list[str])
+    context: list[Data] = field(default_factory=list[Data])
     context_files: list[str] = field(default_factory=list[str])
     attempts: int = 0
 
@@ -91,7 +94,7 @@ class ReadContext(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
     files: list[str] = field(default_factory=list[str])
 
     async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> DraftSteps:
-        async with ctx.deps.run.node("ReadContext"):
+        async with ctx.deps.run.recorded(self):
             for name in dict.fromkeys(self.files):
                 shown, block = read_context_file(ctx.deps.run.runtime, name, ctx.deps.scope)
                 ctx.state.context_files.append(shown)
@@ -107,13 +110,12 @@ class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
 
     async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> CheckPlan:
         run = ctx.deps.run
-        async with run.node("DraftSteps"):
+        async with run.recorded(self):
             ctx.state.attempts += 1
             agent = build_agent(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
-            prompt = planner_prompt(run.runtime, ctx.state.goal, ctx.state.context, self.problems)
-            result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS)
-            run.usage.add_run(result)
-        return CheckPlan(result.output)
+            prompt = planner_prompt(ctx.state.goal, ctx.state.context, self.problems)
+            draft = await call_agent(agent, prompt, usage=run.usage, redact=run.runtime.redact)
+        return CheckPlan(draft)
 
 
 @dataclass
@@ -123,7 +125,7 @@ class CheckPlan(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
     draft: DraftPlan
 
     async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> DraftSteps | ProposeAssignments:
-        async with ctx.deps.run.node("CheckPlan"):
+        async with ctx.deps.run.recorded(self):
             problems = plan_problems(self.draft)
             if problems and ctx.state.attempts >= PLAN_ATTEMPTS:
                 raise PlanRejected(
@@ -142,7 +144,7 @@ class ProposeAssignments(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
     draft: DraftPlan
 
     async def run(self, ctx: GraphRunContext[PlanningState, PlanningDeps]) -> End[PlanOutcome]:
-        async with ctx.deps.run.node("ProposeAssignments"):
+        async with ctx.deps.run.recorded(self):
             assignments, warnings = propose(self.draft.steps, ctx.deps.candidates)
             for warning in warnings:
                 ctx.deps.run.warn(warning)
@@ -156,29 +158,19 @@ class ProposeAssignments(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
         return End(PlanOutcome(plan, ctx.state.context, ctx.state.context_files))
 
 
-def _build_graph() -> Graph[PlanningState, PlanningDeps, ReadContext, PlanOutcome]:
-    builder = GraphBuilder(
-        name="planning",
-        state_type=PlanningState,
-        deps_type=PlanningDeps,
-        input_type=ReadContext,
-        output_type=PlanOutcome,
-    )
-    builder.add(
-        builder.edge_from(builder.start_node).to(ReadContext),
-        builder.node(ReadContext),
-        builder.node(DraftSteps),
-        builder.node(CheckPlan),
-        builder.node(ProposeAssignments),
-    )
-    return builder.build(validate_graph_structure=False)
+GRAPH = build_graph(
+    "planning",
+    state_type=PlanningState,
+    deps_type=PlanningDeps,
+    output_type=PlanOutcome,
+    start=ReadContext,
+    nodes=[DraftSteps, CheckPlan, ProposeAssignments],
+)
+NODES = node_names(GRAPH)
 
 
-GRAPH = _build_graph()
-
-
-def read_context_file(runtime: Runtime, name: str, scope: Path | None) -> tuple[str, str]:
-    """One context file, path-checked (and inside `scope` when given): its relative path and fenced text."""
+def read_context_file(runtime: Runtime, name: str, scope: Path | None) -> tuple[str, Data]:
+    """One context file, path-checked (and inside `scope` when given): its relative path and its text as data."""
     safety = runtime.safety
     read = safety.read_file(name, max_bytes=MAX_CONTEXT_FILE_BYTES)
     if scope is not None and not read.path.is_relative_to(scope):
@@ -186,20 +178,7 @@ def read_context_file(runtime: Runtime, name: str, scope: Path | None) -> tuple[
         raise PolicyViolation(f"context file {name!r} is outside the scope {shown_scope!r}", rule="path.scope")
     shown = safety.paths.relative(read.path)
     note = f"\n[truncated: first {MAX_CONTEXT_FILE_BYTES} of {read.size} bytes]" if read.truncated else ""
-    return shown, safety.as_model_data("file", read.text + note, source=shown)
-
-
-def planner_prompt(runtime: Runtime, goal: str, context: list[str], problems: list[str]) -> str:
-    """The leader's planning request: the goal, the fenced context, and what was wrong last time."""
-    parts = [f"Goal: {runtime.redact(goal)}"]
-    if context:
-        parts.append("Context files:\n" + "\n".join(context))
-    if problems:
-        listed = "\n".join(f"- {problem}" for problem in problems)
-        parts.append(
-            f"Your previous plan was refused by deterministic checks:\n{listed}\nReturn a corrected plan."
-        )
-    return "\n\n".join(parts)
+    return shown, Data("file", read.text + note, source=shown)
 
 
 def plan_problems(draft: DraftPlan) -> list[str]:
@@ -271,7 +250,7 @@ async def plan(
         "planning",
         {"goal": goal, "context_files": list(context_files)},
         body,
-        expected_nodes=PLANNING_NODES,
+        expected_nodes=len(NODES),
         progress=progress,
         summarize=lambda result: {
             "summary": result.summary,

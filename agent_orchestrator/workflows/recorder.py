@@ -2,7 +2,8 @@
 
 Every workflow body runs inside `record_run`; whatever happens (success, invalid model output,
 an exhausted budget, a dead endpoint, cancellation) the run ends with a clear status and reason,
-and the nodes that finished stay recorded.
+and the nodes that finished stay recorded. A graph node records itself with
+`async with run.recorded(self):`, under its class name.
 
 A process that is being stopped (SIGTERM, see `agent_orchestrator.cli.signals`) says so with
 `note_stop`: its runs then end `interrupted` with that reason rather than `cancelled`. Runs still
@@ -14,63 +15,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
+from pydantic_graph import BaseNode
 
+from agent_orchestrator.agents.usage import Usage
+from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.store.runs import ArtifactRef, RunStatus
+from agent_orchestrator.store.runs import ArtifactRef
 
 ProgressCallback = Callable[[int, int, str], Awaitable[None]]
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Usage:
-    """Model usage and cost summed over a run; cost only counts responses genai-prices can price."""
-
-    requests: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    unpriced_responses: int = 0
-
-    def add(self, usage: Any) -> None:
-        """Add a pydantic-ai `RunUsage` (read by attribute so any usage-like object works)."""
-        self.requests += int(getattr(usage, "requests", 0) or 0)
-        self.input_tokens += int(getattr(usage, "input_tokens", 0) or 0)
-        self.output_tokens += int(getattr(usage, "output_tokens", 0) or 0)
-
-    def add_run(self, result: Any) -> None:
-        """Add an agent run's usage and the price of each of its responses."""
-        self.add(result.usage)
-        self.price(result)
-
-    def price(self, result: Any) -> None:
-        """Add the price of each response of an agent run (usage counted elsewhere)."""
-        from pydantic_ai.messages import ModelResponse
-
-        for message in result.new_messages():
-            if not isinstance(message, ModelResponse):
-                continue
-            try:
-                self.cost_usd += float(message.cost().total_price)
-            except Exception:  # unknown model or provider (local, scripted, self-hosted): no price exists
-                self.unpriced_responses += 1
-
-    def as_dict(self) -> dict[str, int | float | None]:
-        priced = self.requests > self.unpriced_responses
-        return {
-            "requests": self.requests,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost_usd, 6) if priced else None,
-            "unpriced_responses": self.unpriced_responses,
-        }
 
 
 @dataclass
@@ -84,11 +44,19 @@ class RunContext:
     progress: ProgressCallback | None = None
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list[str])
+    timings: dict[str, int] = field(default_factory=dict[str, int])
     done_nodes: int = 0
+
+    def recorded(self, node: BaseNode[Any, Any, Any]) -> AbstractAsyncContextManager[None]:
+        """Record a graph node under its graph id (its class name), so a rename cannot leave a stale name."""
+        return self.node(node.get_node_id())
 
     @asynccontextmanager
     async def node(self, name: str) -> AsyncGenerator[None]:
-        """Time one node, record it, and report progress when it starts and ends."""
+        """Time one node, record it, and report progress when it starts and ends.
+
+        Its duration also goes into `timings` (summed over repeats), the one clock results read.
+        """
         started = time.time()
         begun = time.perf_counter()
         await self._report(f"{name}: started")
@@ -101,6 +69,7 @@ class RunContext:
             raise
         finally:
             duration = int((time.perf_counter() - begun) * 1000)
+            self.timings[name] = self.timings.get(name, 0) + duration
             self.runtime.runs.add_node(self.run_id, name, started, duration, status, detail)
             self.done_nodes += 1
             if status == "succeeded":

@@ -193,7 +193,7 @@ async def test_fixer_proposed_validation_commands_are_refused_and_never_run(
         "ao_allow_write": True,
     }
     runtime = Runtime.create(settings.model_copy(update=update), answering(draft).factory())
-    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", write=True)
     assert [c.rule for c in result.refused_commands] == [OUTSIDE, SENSITIVE, SENSITIVE, DANGEROUS]
     assert result.status == "proposed" and "no allowlisted validation command" in result.reason
     assert not marker.exists() and (isolated_env / "calc.py").read_text() == BUGGY

@@ -10,7 +10,7 @@ import pytest
 from scripted_models import answering
 from workflows.scripted_agents import Script, step_plan
 
-from agent_orchestrator.cli import commands, main
+from agent_orchestrator.cli import build_parser, commands, main
 
 TWO_STEPS = step_plan(("s1", "summarization", []), ("s2", "code_explanation", ["s1"]))
 
@@ -104,6 +104,27 @@ def test_workflows_lists_every_graph(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "workflows", "--json")
     names = [w["name"] for w in json.loads(out)["workflows"]]
     assert code == 0 and {"worker-interview", "planning", "leader-worker-basic", "review"} <= set(names)
+
+
+def test_plan_with_a_leader_that_never_validates_records_its_usage(
+    script: Script, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script.plans = [{"summary": "a plan without steps"}]
+    code, out, _ = run(capsys, "plan", "--goal", "document the module", "--json")
+    assert code == 1 and "invalid output after its retries" in json.loads(out)["error"]
+    code, out, _ = run(capsys, "runs", "list", "--json")
+    [listed] = json.loads(out)["runs"]
+    code, out, _ = run(capsys, "runs", "show", listed["run_id"], "--json")
+    record = json.loads(out)
+    assert code == 1 and record["status"] == "failed", "a failed run's record exits 1, as the table says"
+    assert record["usage"]["requests"] == 3 and record["usage"]["input_tokens"] > 0
+    assert record["usage"]["output_tokens"] > 0
+
+
+@pytest.mark.parametrize("flag", ["--write", "--apply"])
+def test_fix_asks_to_write_with_write_or_its_old_name_apply(flag: str) -> None:
+    args = build_parser().parse_args(["fix", "--error", "e.log", "--scope", ".", flag])
+    assert commands._tool_call(args)[:2] == ("fix_error", {"error_log": "e.log", "scope": ".", "write": True})
 
 
 def test_fix_with_a_clean_log_needs_no_model(capsys: pytest.CaptureFixture[str], isolated_env: Path) -> None:

@@ -97,7 +97,7 @@ async def test_scope_refusal_is_audited_the_same_for_both_callers(runtime: Runti
     leader_worker_audit = runtime.audit.recent()[0]
 
     draft = FixDraft(root_cause="r", fix_steps=["s"], patch=OUTSIDE)
-    state = FixState(error_log="e.log", scope="pkg", apply=False, draft=draft)
+    state = FixState(error_log="e.log", scope="pkg", decision=runtime.safety.writes.decide(False), draft=draft)
     deps = FixDeps(runtime, RunContext(runtime, "run-1", "fix-error", 1), tree / "pkg")
     problem = await check_fix_patch(state, deps)
     fix_error_audit = runtime.audit.recent()[0]

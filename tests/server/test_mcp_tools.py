@@ -195,10 +195,16 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "properties": {
                     "error_log": {"description": "A tool's error log file in the workspace", "type": "string"},
                     "scope": {"description": "The directory the fix may touch", "type": "string"},
-                    "apply": {
+                    "write": {
                         "default": False,
-                        "description": "Apply and validate, if policy allows writes",
+                        "description": "Apply the checked patch and validate it, if policy allows writes",
                         "type": "boolean",
+                    },
+                    "apply": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "deprecated": True,
+                        "description": "Deprecated: the old name of `write`; true asks for the write too",
                     },
                 },
                 "required": ["error_log", "scope"],

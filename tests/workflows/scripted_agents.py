@@ -33,8 +33,8 @@ from agent_orchestrator.domain.profile import (
     Reliability,
     TaskType,
     WorkerCapabilityProfile,
-    WorkerStatus,
 )
+from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.interview.scoring import routing_policy
 from agent_orchestrator.providers import ModelFactory, ModelSpec, Role, normalize_base_url
 

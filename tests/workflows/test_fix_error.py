@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
+from fastmcp import Client
 from inline_snapshot import snapshot
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
 from pydantic_ai.models import Model
@@ -20,10 +21,11 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from agent_orchestrator.config import Settings
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.policies.writes import WriteResult, unified_diff
+from agent_orchestrator.policies.writes import WriteDecision, WriteResult, unified_diff
 from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.repo.patching import PatchRejected, apply_patch, git_apply_check, read_patch
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.server.app import create_server
 from agent_orchestrator.workflows.fix_error import FIX_NODES, GRAPH, FixResult, fix_error
 from agent_orchestrator.workflows.fix_error import graph as fix_error_module
 
@@ -235,7 +237,7 @@ async def test_a_correct_patch_is_applied_and_proven_by_pytest(repo: Path, setti
     assert failing.returncode == 1
     (repo / "pytest.log").write_text(failing.stdout)
     runtime = _runtime(settings, Fixer(_draft(GOOD_PATCH)))
-    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", write=True)
     assert (result.status, result.applied, result.restored) == ("fixed", True, False), result.reason
     assert (repo / "calc.py").read_text() == FIXED
     assert _pytest(repo).returncode == 0
@@ -252,6 +254,19 @@ async def test_a_correct_patch_is_applied_and_proven_by_pytest(repo: Path, setti
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("argument", ["write", "apply"])
+async def test_the_tool_takes_write_and_its_deprecated_name_apply(
+    repo: Path, settings: Settings, argument: str
+) -> None:
+    runtime = _runtime(settings, Fixer(_draft(GOOD_PATCH)))
+    async with Client(create_server(runtime)) as client:
+        called = await client.call_tool("fix_error", {"error_log": "pytest.log", "scope": ".", argument: True})
+    result = called.structured_content or {}
+    assert result["status"] == "fixed" and (repo / "calc.py").read_text() == FIXED
+    assert runtime.runs.get(result["run_id"]).inputs == {"error_log": "pytest.log", "scope": ".", "write": True}
+
+
+@pytest.mark.anyio
 async def test_the_fixer_sees_the_failing_test_and_the_module_it_imports(repo: Path, settings: Settings) -> None:
     fixer = Fixer(_draft(GOOD_PATCH))
     result = await fix_error(_runtime(settings, fixer, writes=False), error_log="pytest.log", scope=".")
@@ -262,7 +277,7 @@ async def test_the_fixer_sees_the_failing_test_and_the_module_it_imports(repo: P
 @pytest.mark.anyio
 async def test_a_patch_that_does_not_fix_is_restored_byte_identical(repo: Path, settings: Settings) -> None:
     runtime = _runtime(settings, Fixer(_draft(BAD_PATCH)))
-    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", write=True)
     assert (result.status, result.applied, result.restored) == ("restored", True, True)
     assert (repo / "calc.py").read_bytes() == BUGGY.encode()
     assert result.validation_after is not None and result.validation_after.status == "failed"
@@ -277,7 +292,7 @@ async def test_a_patch_that_does_not_fix_is_restored_byte_identical(repo: Path, 
 async def test_a_file_the_failed_patch_created_is_deleted_on_restore(repo: Path, settings: Settings) -> None:
     patch = BAD_PATCH + unified_diff("helper.py", None, "HELP = 1\n")
     result = await fix_error(
-        _runtime(settings, Fixer(_draft(patch))), error_log="pytest.log", scope=".", apply=True
+        _runtime(settings, Fixer(_draft(patch))), error_log="pytest.log", scope=".", write=True
     )
     assert result.status == "restored"
     assert not (repo / "helper.py").exists() and (repo / "calc.py").read_text() == BUGGY
@@ -291,7 +306,7 @@ async def test_a_file_edited_during_validation_is_left_alone_not_overwritten(
     edit = "import pathlib\n\np = pathlib.Path('calc.py')\nif '*' in p.read_text():\n    p.write_text('# edited\\n')\n"
     (repo / "conftest.py").write_text(edit)
     result = await fix_error(
-        _runtime(settings, Fixer(_draft(BAD_PATCH))), error_log="pytest.log", scope=".", apply=True
+        _runtime(settings, Fixer(_draft(BAD_PATCH))), error_log="pytest.log", scope=".", write=True
     )
     assert (result.status, result.restored) == ("failed", False)
     assert "'calc.py' changed during the run; left as it is" in result.reason and result.backup_dir is not None
@@ -302,7 +317,7 @@ async def test_a_file_edited_during_validation_is_left_alone_not_overwritten(
 @pytest.mark.anyio
 async def test_dry_run_proposes_the_patch_and_writes_nothing(repo: Path, settings: Settings) -> None:
     runtime = _runtime(settings, Fixer(_draft(GOOD_PATCH)), writes=False)
-    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", write=True)
     assert (result.status, result.applied) == ("proposed", False)
     assert "AO_DRY_RUN is true" in result.reason and result.patch == GOOD_PATCH
     assert result.files_changed[0].diff == GOOD_PATCH and not result.files_changed[0].written
@@ -330,7 +345,7 @@ async def test_a_patch_touching_a_forbidden_file_is_refused_and_nothing_is_writt
     existing = (repo / target).read_bytes() if (repo / target).exists() else None
     patch = unified_diff("src/ok.py", "x = 1\n", "x = 2\n") + unified_diff(target, None, "TOKEN=1\n")
     runtime = _runtime(settings, Fixer(_draft(patch)))
-    result = await fix_error(runtime, error_log="pytest.log", scope="src", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope="src", write=True)
     assert result.status == "failed" and not result.applied and "patch refused" in result.reason
     assert result.patch_checks[-1].name == "patch.paths" and result.patch_checks[-1].status == "failed"
     assert (repo / "src" / "ok.py").read_text() == "x = 1\n"
@@ -346,14 +361,14 @@ async def test_a_write_failure_midway_restores_the_earlier_files(
     """Through the one apply-with-restore: calc.py written, helper.py fails, calc.py is put back and proven."""
     real = SafetyPolicy.write
 
-    def write(self: SafetyPolicy, path: str | Path, text: str | None, *, requested: bool) -> WriteResult:
+    def write(self: SafetyPolicy, path: str | Path, text: str | None, *, decision: WriteDecision) -> WriteResult:
         if str(path) == "helper.py" and text is not None:
             raise OSError(28, "No space left on device")
-        return real(self, path, text, requested=requested)
+        return real(self, path, text, decision=decision)
 
     monkeypatch.setattr(SafetyPolicy, "write", write)
     runtime = _runtime(settings, Fixer(_draft(GOOD_PATCH + unified_diff("helper.py", None, "HELP = 1\n"))))
-    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", write=True)
     assert (result.status, result.applied, result.restored) == ("restored", False, True)
     assert (
         result.reason.startswith("writing 'helper.py' failed:")
@@ -374,7 +389,7 @@ async def test_a_write_failure_midway_restores_the_earlier_files(
 async def test_a_patch_that_does_not_apply_fails_with_the_reason(repo: Path, settings: Settings) -> None:
     stale = unified_diff("calc.py", "def add(a, b):\n    return a / b\n", FIXED)
     result = await fix_error(
-        _runtime(settings, Fixer(_draft(stale))), error_log="pytest.log", scope=".", apply=True
+        _runtime(settings, Fixer(_draft(stale))), error_log="pytest.log", scope=".", write=True
     )
     assert result.status == "failed" and "expected '    return a / b'" in result.reason
     assert (repo / "calc.py").read_text() == BUGGY
@@ -383,17 +398,18 @@ async def test_a_patch_that_does_not_apply_fails_with_the_reason(repo: Path, set
 @pytest.mark.anyio
 async def test_invalid_fixer_output_fails_the_run_with_the_reason(repo: Path, settings: Settings) -> None:
     runtime = _runtime(settings, Fixer({"root_cause": "", "fix_steps": [], "patch": ""}))
-    result = await fix_error(runtime, error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(runtime, error_log="pytest.log", scope=".", write=True)
     assert result.status == "failed" and "invalid output" in result.reason
     assert result.errors and result.patch == "" and (repo / "calc.py").read_text() == BUGGY
     record = runtime.runs.get(result.run_id)
     assert record.status == "failed" and [n.name for n in record.nodes][-1] == "ProposeFix"
+    assert record.usage["requests"] == 3 and result.usage == record.usage, "the failed call is counted"
 
 
 @pytest.mark.anyio
 async def test_refused_validation_commands_are_reported_and_never_run(repo: Path, settings: Settings) -> None:
     draft = _draft(GOOD_PATCH, commands=["rm -rf .", "python -m pytest -q; touch pwned"])
-    result = await fix_error(_runtime(settings, Fixer(draft)), error_log="pytest.log", scope=".", apply=True)
+    result = await fix_error(_runtime(settings, Fixer(draft)), error_log="pytest.log", scope=".", write=True)
     assert result.status == "proposed" and "no allowlisted validation command" in result.reason
     assert [c.status for c in result.refused_commands] == ["refused", "refused"]
     assert (repo / "calc.py").read_text() == BUGGY and not (repo / "pwned").exists()
@@ -408,7 +424,7 @@ async def test_a_run_cancelled_during_validation_restores_the_originals(repo: Pa
             if message == "ValidateFix: started":
                 scope.cancel()
 
-        await fix_error(runtime, error_log="pytest.log", scope=".", apply=True, progress=progress)
+        await fix_error(runtime, error_log="pytest.log", scope=".", write=True, progress=progress)
     assert scope.cancelled_caught and (repo / "calc.py").read_text() == BUGGY
     assert runtime.runs.list(1)[0].status == "cancelled"
 
@@ -419,7 +435,7 @@ async def test_an_original_holding_a_secret_is_never_backed_up_to_disk(repo: Pat
     (repo / "calc.py").write_text(secret_line + BUGGY)
     patch = unified_diff("calc.py", secret_line + BUGGY, secret_line + FIXED)
     result = await fix_error(
-        _runtime(settings, Fixer(_draft(patch))), error_log="pytest.log", scope=".", apply=True
+        _runtime(settings, Fixer(_draft(patch))), error_log="pytest.log", scope=".", write=True
     )
     assert result.status == "fixed" and result.backup_dir is not None
     assert not (Path(result.backup_dir) / "files" / "calc.py").exists()
@@ -434,7 +450,7 @@ async def test_a_validation_that_cannot_finish_before_the_fix_stops_the_apply(
     monkeypatch.setattr(fix_error_module, "VALIDATION_TIMEOUT_S", 1.0)
     (repo / "test_slow.py").write_text("import time\n\n\ndef test_slow():\n    time.sleep(60)\n")
     result = await fix_error(
-        _runtime(settings, Fixer(_draft(GOOD_PATCH))), error_log="pytest.log", scope=".", apply=True
+        _runtime(settings, Fixer(_draft(GOOD_PATCH))), error_log="pytest.log", scope=".", write=True
     )
     assert (
         result.status == "proposed"
@@ -448,7 +464,7 @@ async def test_a_validation_that_cannot_finish_before_the_fix_stops_the_apply(
 async def test_a_log_without_errors_needs_no_model(isolated_env: Path, settings: Settings) -> None:
     (isolated_env / "ok.log").write_text("1 passed in 0.01s\n")
     fixer = Fixer(_draft(GOOD_PATCH))
-    result = await fix_error(_runtime(settings, fixer), error_log="ok.log", scope=".", apply=True)
+    result = await fix_error(_runtime(settings, fixer), error_log="ok.log", scope=".", write=True)
     assert (result.status, result.errors, fixer.prompts) == ("nothing_to_fix", [], [])
 
 

@@ -20,7 +20,7 @@ from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import NotFoundError
 from agent_orchestrator.interview.routing import LEADER
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.policies.writes import WriteResult
+from agent_orchestrator.policies.writes import WriteDecision, WritePolicy, WriteResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows import interview as interview_module
 from agent_orchestrator.workflows.leader_worker import GRAPH, leader_worker
@@ -245,6 +245,31 @@ async def test_an_accepted_patch_is_applied_when_writes_are_allowed(
     assert result.patches[0].applied and (isolated_env / "app.txt").read_text() == "hello\nthere\n"
 
 
+async def test_the_write_decision_is_made_once_per_run_and_carried_to_every_patch(
+    isolated_env: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (isolated_env / "app.txt").write_text("hello\nworld\n")
+    (isolated_env / "other.txt").write_text("a\n")
+    other = "--- a/other.txt\n+++ b/other.txt\n@@ -1 +1 @@\n-a\n+b\n"
+    patches = {"s1": PATCH, "s2": other}
+    script = Script(
+        [step_plan(("s1", "patch_generation", []), ("s2", "patch_generation", []))],
+        step=lambda step_id, *_: {"summary": "fix", "patch": patches[step_id]},
+    )
+    decided: list[bool] = []
+    real = WritePolicy.decide
+
+    def decide(self: WritePolicy, write: bool) -> WriteDecision:
+        decided.append(write)
+        return real(self, write)
+
+    monkeypatch.setattr(WritePolicy, "decide", decide)
+    runtime = runtime_with(settings, script, active(), ao_dry_run=False, ao_allow_write=True)
+    result = await leader_worker(runtime, "fix both", write=True)
+    assert decided == [True] and [p.applied for p in result.patches] == [True, True]
+    assert (isolated_env / "other.txt").read_text() == "b\n"
+
+
 async def test_a_write_failure_midway_restores_the_earlier_files_and_is_reported(
     isolated_env: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -253,10 +278,10 @@ async def test_a_write_failure_midway_restores_the_earlier_files_and_is_reported
     patch = PATCH + "--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+new\n"
     real = SafetyPolicy.write
 
-    def write(self: SafetyPolicy, path: str | Path, text: str | None, *, requested: bool) -> WriteResult:
+    def write(self: SafetyPolicy, path: str | Path, text: str | None, *, decision: WriteDecision) -> WriteResult:
         if str(path) == "new.txt":
             raise OSError(28, "No space left on device")
-        return real(self, path, text, requested=requested)
+        return real(self, path, text, decision=decision)
 
     monkeypatch.setattr(SafetyPolicy, "write", write)
     script = Script(

@@ -13,6 +13,7 @@ from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.interview.routing import LEADER
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.planning import GRAPH, PlanRejected, plan, plan_problems
+from agent_orchestrator.workflows.recorder import WorkflowFailed
 
 pytestmark = pytest.mark.anyio
 
@@ -65,6 +66,18 @@ async def test_a_plan_broken_twice_fails_the_run_with_the_problems(settings: Set
     assert record.status == "failed" and "unknown step 'nope'" in record.reason
     assert record.nodes[-1].name == "CheckPlan"
     assert record.nodes[-1].status == "failed"
+
+
+async def test_a_leader_whose_output_never_validates_is_counted_in_the_run_usage(settings: Settings) -> None:
+    script = Script([{"summary": "no steps at all"}])
+    runtime = runtime_for(settings, script)
+    with pytest.raises(WorkflowFailed, match="invalid output after its retries"):
+        await plan(runtime, "write the docs")
+    record = runtime.runs.get(runtime.runs.list()[0].run_id)
+    assert record.status == "failed" and [n.name for n in record.nodes][-1] == "DraftSteps"
+    assert record.usage["requests"] == 3 == len(script.of("plan")), "the call and its two output retries"
+    assert record.usage["input_tokens"] > 0 and record.usage["output_tokens"] > 0
+    assert record.usage["unpriced_responses"] == 3 and record.usage["cost_usd"] is None
 
 
 def test_plan_problems_finds_duplicates_unknown_self_dependencies_and_cycles() -> None:

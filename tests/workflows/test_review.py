@@ -304,6 +304,7 @@ async def test_invalid_reviewer_output_fails_the_run_with_a_reason(
     assert record.status == "failed" and "invalid output" in record.reason
     assert [(n.name, n.status) for n in record.nodes][-1] == ("ReviewParts", "failed")
     assert "risks" not in record.result and len(reviewer.prompts) == 3, "one call and two retries"
+    assert record.usage["requests"] == 3 and record.usage["input_tokens"] > 0, "the failed call is counted"
     assert any("reviewer failed on part 1 of 1" in w for w in record.result["warnings"])
 
 

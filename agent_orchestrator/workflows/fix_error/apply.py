@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from agent_orchestrator.policies.writes import WriteDecision
 from agent_orchestrator.repo.patch_apply import (
     ApplyResult,
     RestoreResult,
@@ -37,10 +38,14 @@ def backup_dir(run: RunContext) -> Path:
 
 
 def apply_fix(
-    run: RunContext, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks], write: bool, backup: Path
+    run: RunContext,
+    patched: Sequence[PatchedFile],
+    marks: Mapping[str, FileMarks],
+    decision: WriteDecision,
+    backup: Path,
 ) -> ApplyResult:
     """Apply with restore, backing the originals up under `backup` first; the marks follow what happened."""
-    applied = apply_patch_with_restore(run.runtime.safety, patched, write, backup_dir=backup)
+    applied = apply_patch_with_restore(run.runtime.safety, patched, decision, backup_dir=backup)
     for warning in applied.warnings:
         run.warn(warning)
     for path in applied.written:
@@ -49,10 +54,12 @@ def apply_fix(
     return applied
 
 
-def restore_fix(run: RunContext, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks]) -> list[str]:
-    """Put every original back; the problems, empty when every file is its original again."""
+def restore_fix(
+    run: RunContext, patched: Sequence[PatchedFile], marks: Mapping[str, FileMarks], decision: WriteDecision
+) -> list[str]:
+    """Put every original back (under the run's write decision); the problems, empty when all are originals."""
     written = [path for path, mark in marks.items() if mark.written]
-    restore = restore_originals(run.runtime.safety, patched, written)
+    restore = restore_originals(run.runtime.safety, patched, written, decision)
     _mark_restored(restore, marks)
     return list(restore.problems)
 

@@ -1,8 +1,9 @@
-"""What the fixer is shown: the files the errors name, the local modules they import, and its prompt.
+"""What the fixer is shown: the files the errors name and the local modules they import.
 
 Tools print paths from where they ran, so a named file is looked for from the scope first, then
 from the workspace root. Python files bring the local modules they import (found with `ast`,
-never by running anything) while room is left. Everything reaches the fixer as fenced data.
+never by running anything) while room is left. Everything reaches the fixer as fenced data
+(`agents.prompts.fix`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from agent_orchestrator.repo.context import MAX_TOTAL_BYTES, FileContext, Skippe
 from agent_orchestrator.repo.logs import ParsedError
 
 MAX_CONTEXT_FILES = 20
-LOG_TAIL_CHARS = 20_000
-MAX_PROMPT_ERRORS = 50
 
 
 @dataclass(frozen=True)
@@ -39,43 +38,6 @@ def gather_fix_context(safety: SafetyPolicy, scope_dir: Path, errors: list[Parse
     budget = max(MAX_TOTAL_BYTES - used, 1)
     imported = gather_context(safety, scope_dir, imports, max_total_bytes=budget)
     return FixContext(files=named.files + imported.files, skipped=named.skipped + imported.skipped)
-
-
-def fix_prompt(
-    safety: SafetyPolicy,
-    scope_dir: Path,
-    *,
-    error_log: str,
-    errors: list[ParsedError],
-    log_text: str,
-    context: list[FileContext],
-    skipped: list[SkippedFile],
-) -> str:
-    """The fixer's prompt: the task and its limits, then the errors, the log's tail and the files as data."""
-    scope = safety.paths.relative(scope_dir) or "."
-    error_lines = "\n".join(_error_line(error) for error in errors[:MAX_PROMPT_ERRORS])
-    task = (
-        f"Fix the errors reported in the log {error_log!r}. The patch may change only files inside "
-        f"the scope {scope!r}; its paths are relative to the workspace root, with a/ and b/ prefixes, and "
-        "its context lines must match the files shown exactly. Validation commands run in the scope "
-        f"directory; only these allowlisted forms run: {', '.join(safety.commands.allowed)}."
-    )
-    blocks = [
-        safety.as_model_data("parsed errors", error_lines, source=error_log),
-        safety.as_model_data("error log tail", log_text[-LOG_TAIL_CHARS:], source=error_log),
-    ]
-    for file in context:
-        label = f"{file.path} (truncated)" if file.truncated else file.path
-        blocks.append(safety.as_model_data("file", file.text, source=label))
-    if skipped:
-        task += " Not shown: " + "; ".join(f"{s.path} ({s.reason})" for s in skipped[:10]) + "."
-    return "\n\n".join([task, *blocks])
-
-
-def _error_line(error: ParsedError) -> str:
-    where = ":".join(str(part) for part in (error.file, error.line, error.column) if part is not None)
-    code = f" [{error.code}]" if error.code else ""
-    return f"{where or '(no location)'}: {error.severity}{code}: {error.message}"
 
 
 def _named_files(paths: PathPolicy, scope_dir: Path, errors: list[ParsedError]) -> list[str]:

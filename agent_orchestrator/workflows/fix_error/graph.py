@@ -4,7 +4,8 @@ The fixer (the leader model) only proposes: root cause, fix steps, a unified dif
 commands. Deterministic checks decide the rest: the one patch check leader-worker uses too
 (`repo.patch_checks`): the patch must touch only files inside the scope that the path policy lets
 us write, apply exactly in-process, and pass `git apply --check` in a scratch copy. It is applied
-only when the call asks for it and the write policy allows writes, and only when an allowlisted
+only when the call asks for it (`write`) and the write policy allows writes (decided once, when the
+run starts, and carried in the state to every write), and only when an allowlisted
 validation command can prove it: through the one apply-with-restore (`repo.patch_apply`) the
 originals are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>/`), the new files
 written atomically, the validation run before and after, and every original file restored (files
@@ -17,39 +18,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
-from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+from pydantic_graph import BaseNode, End, GraphRunContext
 
-from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import FixDraft
-from agent_orchestrator.agents.prompts import FIXER
+from agent_orchestrator.agents.prompts.fix import fix_prompt
+from agent_orchestrator.agents.prompts.instructions import FIXER
+from agent_orchestrator.domain.status import FixStatus, RunStatus
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
+from agent_orchestrator.policies.writes import WriteDecision
 from agent_orchestrator.repo.context import FileContext, SkippedFile
 from agent_orchestrator.repo.logs import ParsedError, parse_log
 from agent_orchestrator.repo.patch_checks import PatchCheck
 from agent_orchestrator.repo.patching import PatchedFile
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.store.runs import RunStatus
 from agent_orchestrator.workflows.fix_error.apply import apply_fix, backup_dir, restore_fix
 from agent_orchestrator.workflows.fix_error.checks import ChangedFile, check_fix_patch
-from agent_orchestrator.workflows.fix_error.context import fix_prompt, gather_fix_context
+from agent_orchestrator.workflows.fix_error.context import gather_fix_context
+from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
 
-FIX_NODES = (
-    "ParseErrors",
-    "GatherContext",
-    "ProposeFix",
-    "CheckPatch",
-    "ValidateBefore",
-    "ApplyFix",
-    "ValidateFix",
-    "RestoreOnFailure",
-)
-FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
 MAX_LOG_BYTES = 2_000_000
 VALIDATION_TIMEOUT_S = 300.0
 
@@ -95,7 +89,7 @@ class FixState:
 
     error_log: str
     scope: str
-    apply: bool
+    decision: WriteDecision  # made once, from the call's `write` and the write policy
     run: RunContext | None = None
     errors: list[ParsedError] = field(default_factory=list[ParsedError])
     log_text: str = ""
@@ -125,7 +119,7 @@ class ParseErrors(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> GatherContext | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("ParseErrors"):
+        async with deps.run.recorded(self):
             read = deps.runtime.safety.read_file(state.error_log, max_bytes=MAX_LOG_BYTES)
             if read.truncated:
                 deps.run.warn(f"the log is {read.size:,} bytes; only its first {MAX_LOG_BYTES:,} were parsed")
@@ -144,7 +138,7 @@ class GatherContext(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> ProposeFix:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("GatherContext"):
+        async with deps.run.recorded(self):
             found = gather_fix_context(deps.runtime.safety, deps.scope_dir, state.errors)
             state.context, state.skipped = found.files, found.skipped
         return ProposeFix()
@@ -156,20 +150,19 @@ class ProposeFix(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> CheckPatch:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("ProposeFix"):
+        async with deps.run.recorded(self):
+            safety = deps.runtime.safety
             prompt = fix_prompt(
-                deps.runtime.safety,
-                deps.scope_dir,
                 error_log=state.error_log,
+                scope=safety.paths.relative(deps.scope_dir) or ".",
+                allowed_commands=safety.commands.allowed,
                 errors=state.errors,
                 log_text=state.log_text,
-                context=state.context,
+                files=state.context,
                 skipped=state.skipped,
             )
             agent = build_agent(deps.runtime, "leader", FixDraft, FIXER)
-            result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS)
-            deps.run.usage.add_run(result)
-            state.draft = result.output
+            state.draft = await call_agent(agent, prompt, usage=deps.run.usage, redact=deps.runtime.redact)
         return CheckPatch()
 
 
@@ -179,10 +172,10 @@ class CheckPatch(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> ValidateBefore | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("CheckPatch"):
+        async with deps.run.recorded(self):
             problem = await check_fix_patch(state, deps)
             _split_commands(ctx)
-            decision = deps.runtime.safety.writes.decide(state.apply)
+            decision = state.decision
             state.write_reason = decision.reason
         if problem is not None:
             return _end(ctx, "failed", problem)
@@ -204,7 +197,7 @@ class ValidateBefore(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> ApplyFix | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("ValidateBefore"):
+        async with deps.run.recorded(self):
             state.before = await _validate(ctx)
             if state.before.status == "passed":
                 deps.run.warn("the validation already passes before the fix, so it cannot prove the fix")
@@ -221,9 +214,9 @@ class ApplyFix(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> ValidateFix | RestoreOnFailure | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("ApplyFix"):
+        async with deps.run.recorded(self):
             backup = backup_dir(deps.run)
-            applied = apply_fix(deps.run, state.patched, state.files, state.apply, backup)
+            applied = apply_fix(deps.run, state.patched, state.files, state.decision, backup)
         if applied.status == "stale":
             return _end(ctx, "failed", applied.detail)
         state.backup_dir = str(backup)
@@ -239,7 +232,7 @@ class ValidateFix(BaseNode[FixState, FixDeps, FixResult]):
 
     async def run(self, ctx: Ctx) -> RestoreOnFailure | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.node("ValidateFix"):
+        async with deps.run.recorded(self):
             state.after = await _validate(ctx)
         if state.after.status == "passed":
             return _end(ctx, "fixed", "the patch was applied and the validation passes")
@@ -253,8 +246,8 @@ class RestoreOnFailure(BaseNode[FixState, FixDeps, FixResult]):
     reason: str
 
     async def run(self, ctx: Ctx) -> End[FixResult]:
-        async with ctx.deps.run.node("RestoreOnFailure"):
-            problems = restore_fix(ctx.deps.run, ctx.state.patched, ctx.state.files)
+        async with ctx.deps.run.recorded(self):
+            problems = restore_fix(ctx.deps.run, ctx.state.patched, ctx.state.files, ctx.state.decision)
         if problems:
             kept = f"; the originals are in {ctx.state.backup_dir!r}" if ctx.state.backup_dir else ""
             return _end(ctx, "failed", f"{self.reason}; could not restore {'; '.join(problems)}{kept}")
@@ -262,37 +255,29 @@ class RestoreOnFailure(BaseNode[FixState, FixDeps, FixResult]):
         return _end(ctx, "restored", f"{self.reason}; the original files were restored")
 
 
-def _build_graph() -> Graph[FixState, FixDeps, ParseErrors, FixResult]:
-    builder = GraphBuilder(
-        name="fix-error", state_type=FixState, deps_type=FixDeps, input_type=ParseErrors, output_type=FixResult
-    )
-    builder.add(
-        builder.edge_from(builder.start_node).to(ParseErrors),
-        builder.node(ParseErrors),
-        builder.node(GatherContext),
-        builder.node(ProposeFix),
-        builder.node(CheckPatch),
-        builder.node(ValidateBefore),
-        builder.node(ApplyFix),
-        builder.node(ValidateFix),
-        builder.node(RestoreOnFailure),
-    )
-    return builder.build(validate_graph_structure=False)
-
-
-GRAPH = _build_graph()
+GRAPH = build_graph(
+    "fix-error",
+    state_type=FixState,
+    deps_type=FixDeps,
+    output_type=FixResult,
+    start=ParseErrors,
+    nodes=[GatherContext, ProposeFix, CheckPatch, ValidateBefore, ApplyFix, ValidateFix, RestoreOnFailure],
+)
+FIX_NODES = node_names(GRAPH)
 
 
 async def fix_error(
-    runtime: Runtime, *, error_log: str, scope: str, apply: bool = False, progress: ProgressCallback | None = None
+    runtime: Runtime, *, error_log: str, scope: str, write: bool = False, progress: ProgressCallback | None = None
 ) -> FixResult:
-    """Diagnose the errors in `error_log` and propose a patch inside `scope`; apply it only when asked and allowed.
+    """Diagnose the errors in `error_log` and propose a patch inside `scope`; write it only when asked and allowed.
+
+    Whether it may write is decided once, here, by the write policy (`write` is the call's request).
 
     A run that cannot produce a usable fix (invalid fixer output, a refused or non-applying patch)
     or whose fix was restored ends as a failed run record and a result saying why; a bad log path
     or scope raises, as any bad usage does.
     """
-    state = FixState(error_log=error_log, scope=scope, apply=apply)
+    state = FixState(error_log=error_log, scope=scope, decision=runtime.safety.writes.decide(write))
     scope_dir = runtime.safety.resolve_dir(scope)
 
     async def body(run: RunContext) -> FixResult:
@@ -304,12 +289,12 @@ async def fix_error(
             # Interrupted (cancelled, crashed) between writing and a verdict: put the originals back.
             # `restore_fix` is synchronous, so a cancellation cannot stop it half-way.
             if any(changed.written for changed in state.files.values()):
-                state.restored = not restore_fix(run, state.patched, state.files)
+                state.restored = not restore_fix(run, state.patched, state.files, state.decision)
             raise
         run.artifact("fix-result.json", result.model_dump_json(indent=2), "application/json")
         return result
 
-    inputs = {"error_log": error_log, "scope": scope, "apply": apply}
+    inputs = {"error_log": error_log, "scope": scope, "write": write}
     try:
         return await record_run(
             runtime,

@@ -4,47 +4,47 @@ Routing obeys saved, judged profiles only: blocked workers never get work (a war
 them), limited ones only low-risk task types and always under leader review, and the configured
 worker is interviewed first when it has no fresh profile, unless the caller names a profile to
 use as given. A step no worker qualifies for is done by the leader. Patches are written only when
-the call asks and policy allows (`SafetyPolicy.writes`); otherwise they are returned.
+the call asks (`write`) and policy allows: the write policy decides once, when the run starts, and
+that `WriteDecision` travels in the state to every patch; otherwise they are returned.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
-from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.models import StepResult
 from agent_orchestrator.domain.profile import LOW_RISK_TASK_TYPES, WorkerCapabilityProfile
+from agent_orchestrator.domain.status import LeaderWorkerStatus, RunStatus
 from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import LEADER, Assignment, Candidate
+from agent_orchestrator.policies.writes import WriteDecision
 from agent_orchestrator.providers import ModelSpec, configured_spec
 from agent_orchestrator.repo.patch_apply import apply_patch_with_restore
 from agent_orchestrator.repo.patch_checks import patched_now
 from agent_orchestrator.repo.patching import read_patch
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.store.runs import RunStatus
+from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.interview import interview_worker
 from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, StepOutcome, run_steps
 from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
-    PLANNING_NODES,
     PlanOutcome,
     ProposedPlan,
     make_plan,
     saved_candidates,
 )
+from agent_orchestrator.workflows.planning import NODES as PLANNING_NODES
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
 
-LEADER_WORKER_NODES = PLANNING_NODES + 3  # + PrepareWorkers, RunSteps, ApplyPatches (steps add their own)
 INLINE_PATCH_CHARS = 20_000
-LeaderWorkerStatus = Literal["succeeded", "partial", "failed"]
 
 
 class PatchOutcome(BaseModel):
@@ -80,9 +80,8 @@ class LeaderWorkerState:
     goal: str
     context_files: list[str]
     worker_profile: str | None
-    write: bool
+    decision: WriteDecision  # made once, from the call's `write` and the write policy
     started: float = field(default_factory=time.perf_counter)
-    timings: dict[str, int] = field(default_factory=dict[str, int])
     outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
 
 
@@ -101,22 +100,20 @@ class PrepareWorkers(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerR
     """Load the candidates: the caller's profile as given, or the saved ones (configured worker made fresh)."""
 
     async def run(self, ctx: Ctx) -> PlanSteps:
-        async with _timed(ctx, "PrepareWorkers"):
+        async with ctx.deps.run.recorded(self):
             candidates = await prepare_workers(ctx.deps.run, ctx.state.worker_profile)
         return PlanSteps(candidates)
 
 
 @dataclass
 class PlanSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
-    """Run the planning graph (its nodes record themselves): checked steps and assignments."""
+    """Run the planning graph (its nodes record themselves, this one does not): checked steps and assignments."""
 
     candidates: list[Candidate]
 
     async def run(self, ctx: Ctx) -> RunSteps:
-        started = time.perf_counter()
         state, deps = ctx.state, ctx.deps
         outcome = await make_plan(deps.run, state.goal, state.context_files, self.candidates, deps.scope)
-        state.timings["PlanSteps"] = _ms_since(started)
         return RunSteps(outcome, self.candidates)
 
 
@@ -130,7 +127,7 @@ class RunSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]
     async def run(self, ctx: Ctx) -> ApplyPatches:
         deps = ctx.deps
         env = StepEnv(deps.run, ctx.state.goal, deps.scope, self.planned.context, deps.concurrency)
-        async with _timed(ctx, "RunSteps"):
+        async with deps.run.recorded(self):
             jobs = step_jobs(deps.run, self.planned.plan, self.candidates)
             outcomes = await run_steps(env, jobs)
         ctx.state.outputs = env.outputs
@@ -145,7 +142,7 @@ class ApplyPatches(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerRes
     outcomes: list[StepOutcome]
 
     async def run(self, ctx: Ctx) -> End[LeaderWorkerResult]:
-        async with _timed(ctx, "ApplyPatches"):
+        async with ctx.deps.run.recorded(self):
             patches = [
                 patch_outcome(ctx, outcome, ctx.state.outputs[outcome.step_id])
                 for outcome in self.outcomes
@@ -154,34 +151,17 @@ class ApplyPatches(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerRes
         return End(_result(ctx, self.plan, self.outcomes, patches))
 
 
-def _build_graph() -> Graph[LeaderWorkerState, LeaderWorkerDeps, PrepareWorkers, LeaderWorkerResult]:
-    builder = GraphBuilder(
-        name="leader-worker",
-        state_type=LeaderWorkerState,
-        deps_type=LeaderWorkerDeps,
-        input_type=PrepareWorkers,
-        output_type=LeaderWorkerResult,
-    )
-    builder.add(
-        builder.edge_from(builder.start_node).to(PrepareWorkers),
-        builder.node(PrepareWorkers),
-        builder.node(PlanSteps),
-        builder.node(RunSteps),
-        builder.node(ApplyPatches),
-    )
-    return builder.build(validate_graph_structure=False)
-
-
-GRAPH = _build_graph()
-
-
-@asynccontextmanager
-async def _timed(ctx: Ctx, name: str) -> AsyncGenerator[None]:
-    """A recorded node whose duration also goes into the result's timings."""
-    started = time.perf_counter()
-    async with ctx.deps.run.node(name):
-        yield
-    ctx.state.timings[name] = _ms_since(started)
+GRAPH = build_graph(
+    "leader-worker",
+    state_type=LeaderWorkerState,
+    deps_type=LeaderWorkerDeps,
+    output_type=LeaderWorkerResult,
+    start=PrepareWorkers,
+    nodes=[PlanSteps, RunSteps, ApplyPatches],
+)
+NODES = node_names(GRAPH)
+# PlanSteps records the planning graph's nodes rather than itself; each step adds its own node.
+EXPECTED_NODES = len(PLANNING_NODES) + len(NODES) - 1
 
 
 def _ms_since(started: float) -> int:
@@ -242,11 +222,10 @@ def qualifies(worker: WorkerCapabilityProfile, assignment: Assignment) -> bool:
 
 def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOutcome:
     """Apply one accepted patch when allowed (all its files or none), else say why it was only returned."""
-    runtime, patch = ctx.deps.run.runtime, output.patch or ""
-    decision = runtime.safety.writes.decide(ctx.state.write)
+    runtime, patch, decision = ctx.deps.run.runtime, output.patch or "", ctx.state.decision
     applied, detail, files = False, decision.reason, _patch_files(patch)
     if decision.allowed:
-        applied, detail = apply_to_workspace(runtime, patch, ctx.deps.scope, ctx.state.write)
+        applied, detail = apply_to_workspace(runtime, patch, ctx.deps.scope, decision)
         if not applied:
             ctx.deps.run.warn(f"step {outcome.step_id!r}: its accepted patch was {detail}")
     shown = runtime.redact(patch)
@@ -261,11 +240,11 @@ def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOu
     )
 
 
-def apply_to_workspace(runtime: Runtime, patch: str, scope: Path, write: bool) -> tuple[bool, str]:
+def apply_to_workspace(runtime: Runtime, patch: str, scope: Path, decision: WriteDecision) -> tuple[bool, str]:
     """Apply strictly to the current files (an earlier patch may have moved them), all or none; (applied, why)."""
     try:
         patched = patched_now(runtime.safety, patch, scope)
-        applied = apply_patch_with_restore(runtime.safety, patched, write)
+        applied = apply_patch_with_restore(runtime.safety, patched, decision)
     except (AOError, OSError) as exc:
         return False, f"not applied: {exc}"
     if applied.applied:
@@ -289,7 +268,6 @@ def _result(
     status: LeaderWorkerStatus = (
         "succeeded" if accepted == len(outcomes) else "failed" if accepted == 0 else "partial"
     )
-    state.timings["total"] = _ms_since(state.started)
     return LeaderWorkerResult(
         run_id=run.run_id,
         status=status,
@@ -301,8 +279,16 @@ def _result(
         patches=patches,
         warnings=list(run.warnings),
         usage=run.usage.as_dict(),
-        timings_ms=dict(state.timings),
+        timings_ms=_timings(run, state.started),
     )
+
+
+def _timings(run: RunContext, started: float) -> dict[str, int]:
+    """Each node's time from the run's one clock (`RunContext.timings`); PlanSteps is its planning nodes' sum."""
+    timings = {name: run.timings.get(name, 0) for name in NODES}
+    timings[PlanSteps.get_node_id()] = sum(run.timings.get(name, 0) for name in PLANNING_NODES)
+    timings["total"] = _ms_since(started)
+    return timings
 
 
 def summarize_steps(outcomes: list[StepOutcome], patches: list[PatchOutcome]) -> str:
@@ -341,6 +327,7 @@ async def leader_worker(
         raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
     if concurrency is not None and concurrency < 1:
         raise UsageError(f"concurrency must be at least 1, got {concurrency}")
+    decision = runtime.safety.writes.decide(write)
     inputs: dict[str, Any] = {
         "goal": goal,
         "scope": scope,
@@ -355,7 +342,7 @@ async def leader_worker(
             scope=runtime.safety.resolve_dir(scope),
             concurrency=concurrency or runtime.settings.ao_worker_concurrency,
         )
-        state = LeaderWorkerState(goal, list(context_files), worker_profile, write)
+        state = LeaderWorkerState(goal, list(context_files), worker_profile, decision)
         return await GRAPH.run(state=state, deps=deps, inputs=PrepareWorkers())
 
     return await record_run(
@@ -363,7 +350,7 @@ async def leader_worker(
         "leader-worker",
         inputs,
         body,
-        expected_nodes=LEADER_WORKER_NODES,
+        expected_nodes=EXPECTED_NODES,
         progress=progress,
         summarize=_summarize,
         outcome=_outcome,

@@ -21,11 +21,13 @@ import anyio
 from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError
-from pydantic_ai.usage import RunUsage
 
-from agent_orchestrator.agents.build import DEFAULT_LIMITS, build_agent
+from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.calls import call_agent, failure_reason
 from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
-from agent_orchestrator.agents.prompts import LEADER_REVIEWER, WORKER
+from agent_orchestrator.agents.prompts.instructions import LEADER_REVIEWER, WORKER
+from agent_orchestrator.agents.prompts.prompt import Data
+from agent_orchestrator.agents.prompts.steps import step_prompt, step_review_prompt
 from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.routing import Assignment
@@ -69,12 +71,12 @@ class StepJob:
 
 @dataclass
 class StepEnv:
-    """What every step shares: the run, the goal, the scope, the fenced context and the call caps."""
+    """What every step shares: the run, the goal, the scope, the context files (as data) and the call caps."""
 
     run: RunContext
     goal: str
     scope: Path
-    context: list[str]
+    context: list[Data]
     concurrency: int
     outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
     _limits: dict[str, anyio.CapacityLimiter] = field(default_factory=dict[str, anyio.CapacityLimiter])
@@ -163,9 +165,9 @@ async def _round(
 ) -> tuple[StepVerdict | None, StepResult | None, str | None]:
     """One round: (final verdict or None to go again, the output, the feedback for the next round)."""
     try:
-        output = await _ask(env, job, step_prompt(env, job, previous, feedback))
+        output = await _ask(env, job, previous, feedback)
     except (AgentRunError, AOError, TimeoutError) as exc:
-        outcome.error = f"{_doer_name(job)} failed: {_reason(exc)}"
+        outcome.error = f"{_doer_name(job)} failed: {failure_reason(exc)}"
         return "failed", previous, feedback
     await _record_output(env, job, outcome, output)
     outcome.validation = await validate_output(env.run.runtime.safety, output, env.scope)
@@ -178,7 +180,7 @@ async def _round(
     try:
         review = await _review(env, job, output, outcome)
     except (AgentRunError, AOError, TimeoutError) as exc:
-        outcome.error = f"the leader's review failed: {_reason(exc)}"
+        outcome.error = f"the leader's review failed: {failure_reason(exc)}"
         return "failed", output, feedback
     outcome.leader_reviewed = True
     outcome.feedback = env.run.runtime.redact(review.feedback)
@@ -190,32 +192,40 @@ async def _round(
     return None, output, review.feedback or "the leader asked for a revision"
 
 
-async def _ask(env: StepEnv, job: StepJob, prompt: str) -> StepResult:
+async def _ask(env: StepEnv, job: StepJob, previous: StepResult | None, feedback: str | None) -> StepResult:
     """One call to the step's doer, under its role's cap (and, for a worker, the per-call deadline)."""
-    agent = env.doer(job)
-    usage = RunUsage()
-    role = "leader" if job.worker is None else "worker"
-    try:
-        async with env.limiter(role):
-            with anyio.fail_after(env.run.runtime.settings.ao_worker_call_timeout if job.worker else None):
-                result = await agent.run(prompt, usage_limits=DEFAULT_LIMITS, usage=usage)
-    finally:
-        env.run.usage.add(usage)
-    env.run.usage.price(result)
-    return result.output
+    runtime, step = env.run.runtime, job.step
+    prompt = step_prompt(
+        step,
+        goal=env.goal,
+        scope=runtime.safety.paths.relative(env.scope) or ".",
+        context=env.context,
+        inputs={dependency: env.outputs[dependency] for dependency in step.depends_on},
+        previous=previous,
+        feedback=feedback,
+    )
+    return await call_agent(
+        env.doer(job),
+        prompt,
+        usage=env.run.usage,
+        redact=runtime.redact,
+        limiter=env.limiter("leader" if job.worker is None else "worker"),
+        timeout_s=runtime.settings.ao_worker_call_timeout if job.worker else None,
+    )
 
 
 async def _review(env: StepEnv, job: StepJob, output: StepResult, outcome: StepOutcome) -> StepReview:
-    usage = RunUsage()
-    try:
-        async with env.limiter("leader"):
-            result = await env.reviewer().run(
-                review_prompt(env, job, output, outcome), usage_limits=DEFAULT_LIMITS, usage=usage
-            )
-    finally:
-        env.run.usage.add(usage)
-    env.run.usage.price(result)
-    return result.output
+    """The leader's verdict on a worker's output, shown with the deterministic checks it passed."""
+    prompt = step_review_prompt(
+        job.step,
+        worker=f"{job.assignment.assignee} ({job.assignment.reason})",
+        round_number=outcome.rounds,
+        max_rounds=MAX_ROUNDS,
+        checks=outcome.validation,
+        output=output,
+    )
+    usage, redact = env.run.usage, env.run.runtime.redact
+    return await call_agent(env.reviewer(), prompt, usage=usage, redact=redact, limiter=env.limiter("leader"))
 
 
 async def _record_output(env: StepEnv, job: StepJob, outcome: StepOutcome, output: StepResult) -> None:
@@ -233,67 +243,8 @@ async def _record_output(env: StepEnv, job: StepJob, outcome: StepOutcome, outpu
     outcome.output_artifact = (await anyio.to_thread.run_sync(store)).artifact_id
 
 
-def step_prompt(env: StepEnv, job: StepJob, previous: StepResult | None, feedback: str | None) -> str:
-    """The step, the goal, the context and dependency outputs as data, and on a revision what to fix."""
-    safety, step = env.run.runtime.safety, job.step
-    parts = [
-        f"Step {step.id}: {step.title}\nTask type: {step.task_type}\nDone when: {step.done_when}",
-        f"Goal of the whole plan: {env.run.runtime.redact(env.goal)}",
-        f"Scope: {safety.paths.relative(env.scope) or '.'} (patch paths are relative to the workspace root)",
-    ]
-    if env.context:
-        parts.append("Context files:\n" + "\n".join(env.context))
-    for dependency in step.depends_on:
-        output = env.outputs[dependency]
-        parts.append(safety.as_model_data("output of step", _render(output), source=dependency))
-    if previous is not None and feedback is not None:
-        parts.append("Your previous output:\n" + safety.as_model_data("previous output", _render(previous)))
-        parts.append("Fix it as this feedback says:\n" + safety.as_model_data("feedback", feedback))
-    return "\n\n".join(parts)
-
-
-def review_prompt(env: StepEnv, job: StepJob, output: StepResult, outcome: StepOutcome) -> str:
-    """The step, our deterministic checks, and the worker's output as data."""
-    safety, step = env.run.runtime.safety, job.step
-    checks = "\n".join(f"- {c.name}: {_shown(c.passed)}" for c in outcome.validation)
-    details = "\n".join(f"{c.name}: {c.detail}" for c in outcome.validation)
-    return "\n\n".join(
-        [
-            f"Step {step.id}: {step.title}\nTask type: {step.task_type}\nDone when: {step.done_when}",
-            f"Worker: {job.assignment.assignee} ({job.assignment.reason})",
-            f"Round {outcome.rounds} of {MAX_ROUNDS}. Deterministic validation:\n{checks}",
-            safety.as_model_data("validation details", details),
-            "Worker output:\n" + safety.as_model_data("worker output", _render(output), source=step.id),
-        ]
-    )
-
-
-def _render(output: StepResult) -> str:
-    patch = f"\n\nPatch:\n{output.patch}" if output.patch else ""
-    return f"Summary: {output.summary}\n\nContent:\n{output.content}{patch}"
-
-
-def _shown(passed: bool | None) -> str:
-    return "passed" if passed else "failed" if passed is False else "could not run"
-
-
 def _doer_name(job: StepJob) -> str:
     return "the leader" if job.worker is None else f"worker {job.assignment.assignee!r}"
-
-
-def _reason(exc: BaseException) -> str:
-    """Why a model call failed, in words: invalid output, a dead endpoint, a budget, a deadline."""
-    if isinstance(exc, TimeoutError):
-        return "the call timed out"
-    from pydantic_ai.exceptions import ModelAPIError, UnexpectedModelBehavior, UsageLimitExceeded
-
-    if isinstance(exc, UnexpectedModelBehavior):
-        return f"invalid output after its retries ({exc})"
-    if isinstance(exc, ModelAPIError):
-        return f"the endpoint failed ({type(exc).__name__}: {exc})"
-    if isinstance(exc, UsageLimitExceeded):
-        return f"budget exceeded ({exc})"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _skipped(job: StepJob, blocked: list[str]) -> StepOutcome:

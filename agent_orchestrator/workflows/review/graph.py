@@ -15,18 +15,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
-from pydantic_graph import BaseNode, End, Graph, GraphBuilder, GraphRunContext
+from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.build import build_agent
 from agent_orchestrator.agents.models import ReviewDraft
-from agent_orchestrator.agents.prompts import CODE_REVIEWER
+from agent_orchestrator.agents.prompts.instructions import CODE_REVIEWER
+from agent_orchestrator.agents.prompts.prompt import Prompt
+from agent_orchestrator.agents.prompts.review import part_prompt
+from agent_orchestrator.domain.status import ReviewStatus
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
+from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
 from agent_orchestrator.workflows.review.analysis import (
     DiffAnalysis,
@@ -46,15 +50,12 @@ from agent_orchestrator.workflows.review.parts import (
     ReviewRequest,
     files_label,
     load_diff,
-    part_prompt,
     render_file,
     review_in_parallel,
     review_request,
     split_diff,
 )
 
-REVIEW_NODES = ("LoadDiff", "AnalyseDiff", "SplitDiff", "ReviewParts", "CheckCitations", "MergeReviews")
-ReviewStatus = Literal["reviewed", "nothing_to_review"]
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -115,7 +116,7 @@ class LoadDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
 
     async def run(self, ctx: Ctx) -> AnalyseDiff:
         deps = ctx.deps
-        async with deps.run.node("LoadDiff"):
+        async with deps.run.recorded(self):
             loaded = await load_diff(deps.runtime.safety, deps.run, deps.limits, self.request)
             sensitive = deps.runtime.safety.paths.sensitive_reason
             visible, withheld = withhold_sensitive(loaded.diff, sensitive, loaded.withheld)
@@ -144,7 +145,7 @@ class AnalyseDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
 
     async def run(self, ctx: Ctx) -> SplitDiff | End[ReviewResult]:
         deps, state = ctx.deps, ctx.state
-        async with deps.run.node("AnalyseDiff"):
+        async with deps.run.recorded(self):
             state.source, state.diff = self.source, self.diff
             analysis = state.analysis = analyse_diff(
                 self.diff,
@@ -167,7 +168,7 @@ class SplitDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
     """Split the rendered diff by file (large files by hunk) into parts under the size budget."""
 
     async def run(self, ctx: Ctx) -> ReviewParts:
-        async with ctx.deps.run.node("SplitDiff"):
+        async with ctx.deps.run.recorded(self):
             parts, warnings = split_diff(ctx.state.diff, ctx.deps.limits)
             for warning in warnings:
                 ctx.deps.run.warn(warning)
@@ -181,12 +182,12 @@ class ReviewParts(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
     parts: list[ReviewPart]
 
     async def run(self, ctx: Ctx) -> CheckCitations:
-        async with ctx.deps.run.node("ReviewParts"):
+        async with ctx.deps.run.recorded(self):
             agent = build_agent(ctx.deps.runtime, "leader", ReviewDraft, CODE_REVIEWER)
             drafts = await review_in_parallel(
                 agent,
                 self.parts,
-                partial(_prompt, ctx.state, ctx.deps, len(self.parts)),
+                partial(_prompt, ctx.state, len(self.parts)),
                 ctx.deps.run,
                 ctx.deps.limits.concurrency,
             )
@@ -200,7 +201,7 @@ class CheckCitations(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
     drafts: list[ReviewDraft]
 
     async def run(self, ctx: Ctx) -> MergeReviews:
-        async with ctx.deps.run.node("CheckCitations"):
+        async with ctx.deps.run.recorded(self):
             findings = [finding for draft in self.drafts for finding in draft.risks]
             kept, dropped = check_citations(ctx.state.diff, findings, ctx.deps.runtime.redact)
             if dropped:
@@ -219,32 +220,20 @@ class MergeReviews(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
     dropped: list[DroppedFinding]
 
     async def run(self, ctx: Ctx) -> End[ReviewResult]:
-        async with ctx.deps.run.node("MergeReviews"):
+        async with ctx.deps.run.recorded(self):
             result = _merge(ctx.state, ctx.deps, self.drafts, self.kept, self.dropped)
         return End(result)
 
 
-def _build_graph() -> Graph[ReviewState, ReviewDeps, LoadDiff, ReviewResult]:
-    builder = GraphBuilder(
-        name="review",
-        state_type=ReviewState,
-        deps_type=ReviewDeps,
-        input_type=LoadDiff,
-        output_type=ReviewResult,
-    )
-    builder.add(
-        builder.edge_from(builder.start_node).to(LoadDiff),
-        builder.node(LoadDiff),
-        builder.node(AnalyseDiff),
-        builder.node(SplitDiff),
-        builder.node(ReviewParts),
-        builder.node(CheckCitations),
-        builder.node(MergeReviews),
-    )
-    return builder.build(validate_graph_structure=False)
-
-
-GRAPH = _build_graph()
+GRAPH = build_graph(
+    "review",
+    state_type=ReviewState,
+    deps_type=ReviewDeps,
+    output_type=ReviewResult,
+    start=LoadDiff,
+    nodes=[AnalyseDiff, SplitDiff, ReviewParts, CheckCitations, MergeReviews],
+)
+REVIEW_NODES = node_names(GRAPH)
 
 
 async def review(
@@ -276,9 +265,8 @@ async def review(
     )
 
 
-def _prompt(state: ReviewState, deps: ReviewDeps, total: int, part: ReviewPart) -> str:
-    facts = _analysis(state).prompt_facts()
-    return part_prompt(part, total, facts, state.source, deps.runtime.safety)
+def _prompt(state: ReviewState, total: int, part: ReviewPart) -> Prompt:
+    return part_prompt(part, total, _analysis(state).prompt_facts(), state.source)
 
 
 def _merge(

@@ -15,8 +15,9 @@ from typing import Any
 import anyio
 from pydantic_ai import Agent
 
-from agent_orchestrator.agents.build import DEFAULT_LIMITS
+from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import ReviewDraft
+from agent_orchestrator.agents.prompts.prompt import Prompt
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.repo import git
@@ -25,11 +26,6 @@ from agent_orchestrator.workflows.recorder import RunContext
 
 MAX_FILES = 100
 CONTINUED = "  ... (hunk continued)\n"
-CITING_GUIDE = (
-    "Each diff line starts with its new-file line number and a marker: `+` added, a space for "
-    "unchanged context, `-` removed (removed lines have no number and cannot be cited). In each "
-    "risk, `file` is the path after `file:` and `line` a number from the left column."
-)
 
 
 @dataclass(frozen=True)
@@ -186,17 +182,10 @@ def added_change(path: str, lines: list[str], *, is_binary: bool = False) -> Fil
     )
 
 
-def part_prompt(part: ReviewPart, total: int, facts: str, source: str, safety: SafetyPolicy) -> str:
-    """The reviewer's prompt for one part: the analysis's facts, how to cite, the fenced diff."""
-    intro = f"Review part {part.index} of {total} of a code change ({len(part.files)} file(s) in this part)."
-    diff = safety.as_model_data("diff", part.text, source=source)
-    return f"{intro}\n{facts}\n{CITING_GUIDE}\n\n{diff}"
-
-
 async def review_in_parallel(
     agent: Agent[None, ReviewDraft],
     parts: list[ReviewPart],
-    prompt_of: Callable[[ReviewPart], str],
+    prompt_of: Callable[[ReviewPart], Prompt],
     run: RunContext,
     concurrency: int,
 ) -> list[ReviewDraft]:
@@ -210,15 +199,13 @@ async def review_in_parallel(
     limiter = anyio.CapacityLimiter(concurrency)
 
     async def review_one(part: ReviewPart, scope: anyio.CancelScope) -> None:
-        async with limiter:
-            try:
-                result = await agent.run(prompt_of(part), usage_limits=DEFAULT_LIMITS)
-            except Exception as exc:  # collected and re-raised below, after the siblings stop
-                failures.append((part, exc))
-                scope.cancel()
-                return
-        run.usage.add_run(result)
-        drafts[part.index] = result.output
+        try:
+            drafts[part.index] = await call_agent(
+                agent, prompt_of(part), usage=run.usage, redact=run.runtime.redact, limiter=limiter
+            )
+        except Exception as exc:  # collected and re-raised below, after the siblings stop
+            failures.append((part, exc))
+            scope.cancel()
 
     async with anyio.create_task_group() as group:
         for part in parts:

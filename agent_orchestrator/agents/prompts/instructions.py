@@ -1,4 +1,4 @@
-"""The instructions of the leader, the workers and the reviewer (also served as MCP prompts)."""
+"""Every system instruction: leader, workers, reviewer, fixer and an interviewed worker (MCP prompts too)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ You fix errors reported by tools. From the parsed errors and the files shown, st
 cause, the safe steps of the fix, a unified diff (paths relative to the repository root, `a/` and
 `b/` prefixes) that fixes it, and the allowlisted commands that prove the fix. Change as little as
 possible. {UNTRUSTED_DATA_NOTICE}"""
+
+INTERVIEWED_WORKER = """\
+You are a worker model being evaluated before you may receive engineering tasks.
+Answer each request exactly as it asks: the requested format only, no preamble, no sign-off.
+Base every answer only on the information in the request. When the request does not contain
+enough information to answer, say so instead of guessing."""
 
 PROMPTS: dict[str, str] = {
     "leader_planner_instructions": LEADER_PLANNER,
