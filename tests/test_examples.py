@@ -50,7 +50,7 @@ def test_leader_worker_demo_routes_by_interview_profiles() -> None:
 
     record = result["record"]
     assert record["run_id"] == pinned["run_id"] and (record["workflow"], record["status"]) == (
-        "leader-worker",
+        "leader-worker-basic",
         "succeeded",
     )
     assert "RunStep s1: succeeded" in record["nodes"] and "RunStep s2: succeeded" in record["nodes"]

@@ -10,10 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent_orchestrator.domain.profile import TaskType
+from agent_orchestrator.domain.profile import RiskLevel, TaskType
 
 StepId = str
-Severity = Literal["low", "medium", "high"]
 
 
 class PlanStep(BaseModel):
@@ -28,7 +27,7 @@ class PlanStep(BaseModel):
 
 class Risk(BaseModel):
     description: str = Field(min_length=1, max_length=500)
-    severity: Severity
+    severity: RiskLevel
     mitigation: str = Field(default="", max_length=500)
 
 
@@ -68,7 +67,7 @@ class Finding(BaseModel):
 
     file: str
     line: int = Field(ge=1)
-    severity: Severity
+    severity: RiskLevel
     message: str = Field(min_length=1, max_length=1000)
 
 

@@ -189,10 +189,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command is None:
         parser.print_help()
         sys.exit(EXIT_USAGE)
-    from agent_orchestrator.cli.commands import run_command
+    from agent_orchestrator.cli.commands import execute
 
     try:
-        code = run_command(args)
+        code = execute(args)
         sys.stdout.flush()
     except BrokenPipeError:
         sys.exit(_reader_went_away())

@@ -77,7 +77,8 @@ async def call_tool(
     return ToolOutcome(result.structured_content or {}, None)
 
 
-def run_command(args: argparse.Namespace) -> int:
+def execute(args: argparse.Namespace) -> int:
+    """Run one parsed `ao` command and return its exit code (errors are printed, never raised)."""
     from agent_orchestrator.cli import signals
 
     try:

@@ -33,14 +33,14 @@ TaskType = Literal[
     "codegen",
     "patch_generation",
 ]
-Risk = Literal["low", "medium", "high"]
+RiskLevel = Literal["low", "medium", "high"]
 
 
 class TaskRequirement(BaseModel):
     """Which dimensions a task type needs passed, and how risky giving it to a worker is."""
 
     task_type: TaskType
-    risk: Risk
+    risk: RiskLevel
     requires: tuple[Dimension, ...]
 
 

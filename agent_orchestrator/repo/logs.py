@@ -19,14 +19,14 @@ from pydantic import BaseModel
 from agent_orchestrator.errors import UsageError
 
 LogTool = Literal["tsc", "mypy", "pyright", "pytest", "ruff", "eslint", "generic"]
-Severity = Literal["error", "warning", "note"]
+LogSeverity = Literal["error", "warning", "note"]
 LOG_TOOLS: tuple[LogTool, ...] = ("tsc", "mypy", "pyright", "pytest", "ruff", "eslint", "generic")
 DEFAULT_MAX_ERRORS = 500
 
 _MAX_LINE_CHARS = 4096  # bounds regex work per line; no real diagnostic line is longer
 _MAX_CONTINUATION_LINES = 20
 _MAX_EXPLANATION_LINES = 20
-_SEVERITIES: dict[str, Severity] = {
+_SEVERITIES: dict[str, LogSeverity] = {
     "error": "error",
     "warning": "warning",
     "note": "note",
@@ -94,7 +94,7 @@ class ParsedError(BaseModel):
     line: int | None
     column: int | None
     code: str | None
-    severity: Severity
+    severity: LogSeverity
     message: str
 
 
@@ -169,7 +169,7 @@ def _located(
     location: re.Match[str] | None,
     *,
     code: str | None,
-    severity: Severity,
+    severity: LogSeverity,
     message: str,
     file: str | None = None,
 ) -> ParsedError:
@@ -384,7 +384,7 @@ def _looks_like_file(match: re.Match[str]) -> bool:
     return "/" in path or "\\" in path or _GENERIC_EXTENSION.search(path) is not None
 
 
-def _generic_severity(line: str) -> Severity:
+def _generic_severity(line: str) -> LogSeverity:
     lowered = line.lower()
     if "error" in lowered:
         return "error"

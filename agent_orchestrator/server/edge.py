@@ -20,7 +20,7 @@ log = logging.getLogger("agent_orchestrator.server")
 INVALID_REQUEST = "invalid request: "
 
 
-def describe(exc: AOError) -> str:
+def client_message(exc: AOError) -> str:
     """The client-facing message; usage errors are marked so callers (and `ao`) can tell them apart."""
     return f"{INVALID_REQUEST}{exc}" if isinstance(exc, UsageError) else str(exc)
 
@@ -34,7 +34,7 @@ def at_edge(redact: Redactor) -> Callable[[Callable[P, Awaitable[R]]], Callable[
             try:
                 return await fn(*args, **kwargs)
             except AOError as exc:
-                raise ToolError(redact(describe(exc))) from None
+                raise ToolError(redact(client_message(exc))) from None
             except ToolError:
                 raise
             except Exception as exc:

@@ -37,7 +37,7 @@ ENTRIES: tuple[WorkflowEntry, ...] = (
         "Plan a goal: steps with task types and dependencies, assignments, risks, validation.",
     ),
     WorkflowEntry(
-        "leader-worker-basic",
+        leader_worker.WORKFLOW,
         leader_worker.GRAPH,
         "run_leader_worker",
         "ao run leader-worker-basic",
@@ -77,7 +77,7 @@ class WorkflowCatalog(BaseModel):
     workflows: list[WorkflowInfo]
 
 
-def describe(entry: WorkflowEntry) -> WorkflowInfo:
+def workflow_info(entry: WorkflowEntry) -> WorkflowInfo:
     """The workflow's graph as nodes, edges and a mermaid state diagram."""
     graph = entry.graph
     mermaid: str = graph.render()
@@ -95,4 +95,4 @@ def describe(entry: WorkflowEntry) -> WorkflowInfo:
 
 
 def list_workflows() -> WorkflowCatalog:
-    return WorkflowCatalog(workflows=[describe(entry) for entry in ENTRIES])
+    return WorkflowCatalog(workflows=[workflow_info(entry) for entry in ENTRIES])

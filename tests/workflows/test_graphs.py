@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "agent_orchestrator"
 
 @pytest.mark.parametrize("entry", catalog.ENTRIES, ids=lambda entry: entry.name)
 def test_every_workflow_graph_lists_its_node_classes(entry: catalog.WorkflowEntry) -> None:
-    described = catalog.describe(entry).nodes
+    described = catalog.workflow_info(entry).nodes
     assert node_names(entry.graph) == tuple(name for name in described if not name.startswith("decision"))
 
 

@@ -333,7 +333,7 @@ async def test_the_run_is_recorded_with_timed_nodes_and_progress_at_every_node(s
     result = await leader_worker(runtime, "summarise", progress=progress)
     record = runtime.runs.get(result.run_id)
     names = [n.name for n in record.nodes]
-    assert record.workflow == "leader-worker" and record.result["status"] == "succeeded"
+    assert record.workflow == "leader-worker-basic" and record.result["status"] == "succeeded"
     assert names[:5] == ["PrepareWorkers", "ReadContext", "DraftSteps", "CheckPlan", "ProposeAssignments"]
     assert sorted(names[5:8]) == ["RunStep s1", "RunStep s2", "RunStep s3"] and names[8:] == [
         "RunSteps",

@@ -6,6 +6,6 @@ rounds); `output_checks` checks step outputs deterministically.
 
 from __future__ import annotations
 
-from agent_orchestrator.workflows.leader_worker.graph import GRAPH, LeaderWorkerResult, leader_worker
+from agent_orchestrator.workflows.leader_worker.graph import GRAPH, WORKFLOW, LeaderWorkerResult, leader_worker
 
-__all__ = ["GRAPH", "LeaderWorkerResult", "leader_worker"]
+__all__ = ["GRAPH", "WORKFLOW", "LeaderWorkerResult", "leader_worker"]

@@ -151,8 +151,10 @@ class ApplyPatches(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerRes
         return End(_result(ctx, self.plan, self.outcomes, patches))
 
 
+# One name for the workflow: the catalog, `ao run`, the graph and its run records all say this one.
+WORKFLOW = "leader-worker-basic"
 GRAPH = build_graph(
-    "leader-worker",
+    WORKFLOW,
     state_type=LeaderWorkerState,
     deps_type=LeaderWorkerDeps,
     output_type=LeaderWorkerResult,
@@ -347,7 +349,7 @@ async def leader_worker(
 
     return await record_run(
         runtime,
-        "leader-worker",
+        WORKFLOW,
         inputs,
         body,
         expected_nodes=EXPECTED_NODES,
