@@ -7,17 +7,13 @@ every wait bounded; the bind-address and origin rules are also checked in-proces
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
 import pytest
 from fastmcp import Client
-from processes import ao_command
+from processes import ao_command, free_port, http_server
 from pydantic import SecretStr
 
 from agent_orchestrator.config import Settings
@@ -35,36 +31,6 @@ INITIALIZE = {
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
-    """The real server on a free loopback port: (its MCP URL, its stdout+stderr log)."""
-    port = free_port()
-    command = [*ao_command(), "mcp", "serve", "--transport", "http", "--port", str(port), *args]
-    log_path = tmp_path / f"server-{port}.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp", log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
 def post(url: str, **headers: str) -> httpx2.Response:
     return httpx2.post(url, json=INITIALIZE, headers={**HEADERS, **headers}, timeout=10)
 
@@ -75,7 +41,7 @@ def bearer(token: str) -> str:
 
 async def test_every_request_needs_the_token_and_the_token_is_never_logged(tmp_path: Path) -> None:
     env = {"AO_HTTP_TOKEN": TOKEN, "LOG_LEVEL": "DEBUG", "FASTMCP_LOG_LEVEL": "DEBUG"}
-    with serving(tmp_path, env=env) as (url, log_path):
+    with http_server(tmp_path, env=env) as (url, log_path):
         refused = {
             "none": post(url),
             "wrong": post(url, Authorization=bearer("hostile-guess-0123456789abcdef")),
@@ -109,7 +75,7 @@ def test_a_non_loopback_bind_without_a_token_refuses_to_start(host: str) -> None
 
 
 def test_a_local_page_origin_is_refused_unless_listed(tmp_path: Path) -> None:
-    with serving(tmp_path, "--allow-origin", "http://localhost:5173") as (url, _):
+    with http_server(tmp_path, "--allow-origin", "http://localhost:5173") as (url, _):
         port = url.split(":")[2].split("/")[0]
         statuses = {
             origin: post(url, Origin=origin).status_code
@@ -137,7 +103,7 @@ def test_a_local_page_origin_is_refused_unless_listed(tmp_path: Path) -> None:
 
 
 def test_the_origin_is_checked_before_the_token(tmp_path: Path) -> None:
-    with serving(tmp_path, env={"AO_HTTP_TOKEN": TOKEN}) as (url, _):
+    with http_server(tmp_path, env={"AO_HTTP_TOKEN": TOKEN}) as (url, _):
         response = post(url, Origin="http://localhost:3000", Authorization=bearer(TOKEN))
     assert response.status_code == 403
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
 import pytest
 from fastmcp import Client
-from processes import ao_command
+from processes import http_server as running_server
 
 pytestmark = pytest.mark.anyio
 INITIALIZE = {
@@ -25,36 +21,6 @@ INITIALIZE = {
 }
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 TOKEN = "test-token-" + "0123456789abcdefghij"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
-    """`ao mcp serve --transport http` on a free loopback port: (its MCP URL, its stdout+stderr log)."""
-    port = free_port()
-    command = [*ao_command(), "mcp", "serve", "--transport", "http", "--port", str(port), *args]
-    log_path = tmp_path / f"server-{port}.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp", log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture

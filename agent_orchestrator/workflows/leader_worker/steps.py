@@ -134,16 +134,7 @@ async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
 async def run_step(env: StepEnv, job: StepJob) -> StepOutcome:
     """Ask, validate and review for up to `MAX_ROUNDS` rounds; the last reason decides a failure."""
     started = time.perf_counter()
-    outcome = StepOutcome(
-        step_id=job.step.id,
-        title=job.step.title,
-        task_type=job.step.task_type,
-        assignee=job.assignment.assignee,
-        verdict="failed",
-        rounds=0,
-        leader_reviewed=False,
-        validation=[],
-    )
+    outcome = _new_outcome(job, "failed")
     feedback: str | None = None
     previous: StepResult | None = None
     for round_number in range(1, MAX_ROUNDS + 1):
@@ -247,15 +238,22 @@ def _doer_name(job: StepJob) -> str:
     return "the leader" if job.worker is None else f"worker {job.assignment.assignee!r}"
 
 
-def _skipped(job: StepJob, blocked: list[str]) -> StepOutcome:
+def _new_outcome(job: StepJob, verdict: StepVerdict, error: str | None = None) -> StepOutcome:
+    """A step's outcome before any round ran."""
     return StepOutcome(
         step_id=job.step.id,
         title=job.step.title,
         task_type=job.step.task_type,
         assignee=job.assignment.assignee,
-        verdict="skipped",
+        verdict=verdict,
         rounds=0,
         leader_reviewed=False,
         validation=[],
-        error=f"not run: its dependencies {', '.join(map(repr, blocked))} were not accepted",
+        error=error,
+    )
+
+
+def _skipped(job: StepJob, blocked: list[str]) -> StepOutcome:
+    return _new_outcome(
+        job, "skipped", f"not run: its dependencies {', '.join(map(repr, blocked))} were not accepted"
     )
