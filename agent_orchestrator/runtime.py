@@ -1,6 +1,9 @@
 """The services one server instance works with: settings, the model factory, stores, redaction.
 
 Built once per server; tests build it with a scripted model factory and a temporary state dir.
+With no workspace (`Settings.workspace_root` is None: AO_WORKSPACE_ROOT unset and the server
+started in `/` or the home directory) there is no safety policy: `Runtime.safety` raises a
+`UsageError` saying what to set, so tools that read, run or write refuse, and the others work.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent_orchestrator.config import Settings, load_settings
+from agent_orchestrator.errors import UsageError
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.providers import ModelFactory, build_model
@@ -24,9 +28,16 @@ class Runtime:
     model_factory: ModelFactory
     redact: Redactor
     profiles: ProfileStore
-    safety: SafetyPolicy
+    workspace_safety: SafetyPolicy | None  # None: no workspace (see `safety`)
     runs: RunStore
     audit: AuditLog
+
+    @property
+    def safety(self) -> SafetyPolicy:
+        """The workspace's policy; a `UsageError` naming what to set when there is no workspace."""
+        if self.workspace_safety is None:
+            raise UsageError(self.settings.no_workspace_message())
+        return self.workspace_safety
 
     @classmethod
     def create(cls, settings: Settings | None = None, model_factory: ModelFactory | None = None) -> Runtime:
@@ -38,12 +49,18 @@ class Runtime:
             retention_days=settings.ao_audit_retention_days,
             max_rows=settings.ao_audit_max_rows,
         )
+        workspace = settings.workspace_root
+        safety = (
+            None
+            if workspace is None
+            else SafetyPolicy.create(settings.model_copy(update={"ao_workspace_root": workspace}), redact, audit)
+        )
         return cls(
             settings=settings,
             model_factory=model_factory or build_model,
             redact=redact,
             profiles=ProfileStore(settings.ao_state_dir),
-            safety=SafetyPolicy.create(settings, redact, audit),
+            workspace_safety=safety,
             audit=audit,
             runs=RunStore(settings.ao_state_dir, redact),
         )

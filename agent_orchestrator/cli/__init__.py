@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="claude-desktop, vscode or cursor",
     )
+    config.add_argument(
+        "--workspace",
+        metavar="DIR",
+        help="the repository the server works on (default: VS Code/Cursor their open folder, "
+        "Claude Desktop the git repository this runs in)",
+    )
     _add_json(config)
     return parser
 

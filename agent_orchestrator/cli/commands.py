@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -97,10 +98,12 @@ def execute(args: argparse.Namespace) -> int:
 
             if args.json:  # one document: where it goes and the entry itself
                 document = {"host": args.host_app, "where": WHERE[args.host_app]}
-                print(json.dumps(document | {"config": json.loads(host_config(args.host_app))}, indent=2))
+                entry = json.loads(host_config(args.host_app, args.workspace))
+                print(json.dumps(document | {"config": entry}, indent=2))
                 return EXIT_OK
+            entry_text = host_config(args.host_app, args.workspace)
             print(WHERE[args.host_app], file=sys.stderr)
-            print(host_config(args.host_app))
+            print(entry_text)
             return EXIT_OK
         if args.command == "mcp":
             return anyio.run(_list_tools, settings, bool(args.json))
@@ -207,7 +210,51 @@ def _report(args: argparse.Namespace, tool: str, outcome: ToolOutcome) -> int:
     return exit_code(data.get("status"))
 
 
+# Tool arguments and tools as `ao` spells them: errors over MCP name arguments (`diff_range`), `ao` its flags.
+CLI_WORDS: dict[str, str] = {
+    "diff_range": "--diff",
+    "diff_file": "--diff-file",
+    "files": "--file",
+    "base_url": "--base-url",
+    "provider": "--provider",
+    "model": "--model",
+    "seed": "--seed",
+    "save": "--save",
+    "goal": "--goal",
+    "scope": "--scope",
+    "context_files": "--context-file",
+    "worker_profile": "--worker-profile",
+    "write": "--write",
+    "error_log": "--error",
+    "commands": "--command",
+    "cwd": "--cwd",
+    "timeout_s": "--timeout",
+    "get_run": "ao runs show",
+    "list_runs": "ao runs list",
+    "list_workers": "ao worker list",
+    "get_worker_profile": "ao worker profile",
+    "interview_worker": "ao worker interview",
+    "list_models": "ao models list",
+    "show_config": "ao config show",
+}
+# A name in backticks is translated, backticks included (`files` -> --file); a bare name only when it has an
+# underscore (`diff_range: Input should be ...`), so plain English words such as "files" or "write" stay.
+_QUOTED = re.compile(r"`(" + "|".join(map(re.escape, CLI_WORDS)) + r")`")
+_QUOTED_LEAD = re.compile(r"`(" + "|".join(map(re.escape, CLI_WORDS)) + r")(?= )")
+_BARE = re.compile(r"\b(" + "|".join(re.escape(word) for word in CLI_WORDS if "_" in word) + r")\b")
+
+
+def in_cli_words(message: str) -> str:
+    """An error message with the tool arguments and tools it names spelled as `ao` flags and commands."""
+    message = _QUOTED.sub(lambda match: CLI_WORDS[match[1]], message)
+    message = _QUOTED_LEAD.sub(
+        lambda match: "`" + CLI_WORDS[match[1]], message
+    )  # `get_run ID` -> `ao runs show ID`
+    return _BARE.sub(lambda match: CLI_WORDS[match[1]], message)
+
+
 def _fail(message: str, code: int, as_json: bool) -> int:
+    message = in_cli_words(message)
     if as_json:
         print(json.dumps({"status": "error", "error": message}))
     else:

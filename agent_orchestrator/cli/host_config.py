@@ -1,35 +1,62 @@
 """`ao mcp config HOST`: the MCP server entry for Claude Desktop, VS Code or Cursor.
 
-The command is the absolute path of this `ao`; environment variables appear by name with
-placeholders, never with their values.
+The command is the absolute path of this `ao`. Each entry pins the workspace the way its host
+can: VS Code and Cursor with `${workspaceFolder}`, Claude Desktop (which starts servers in `/`)
+with an absolute path: `--workspace DIR`, else the top of the git repository this runs in, else
+refused. Entries carry no keys and no placeholders: keys live in the user config file, which the
+server reads itself. VS Code also gets the provider and model variables set in this environment,
+by reference (`${env:NAME}`), never by value.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from agent_orchestrator.config import load_settings, unsafe_workspace_reason
+from agent_orchestrator.errors import UsageError
+
 SERVER_KEY = "agent-orchestrator"
-ENV_PLACEHOLDERS = {
-    "WORKER_MODEL_PROVIDER": "local",
-    "WORKER_MODEL_NAME": "smollm2-135m-instruct",
-    "WORKER_MODEL_API_KEY": "<your worker API key, if the provider needs one>",
-    "LEADER_MODEL_PROVIDER": "local",
-    "LEADER_MODEL_NAME": "smollm2-135m-instruct",
-    "LEADER_MODEL_API_KEY": "<your leader API key, if the provider needs one>",
-}
+HOSTS = ("claude-desktop", "vscode", "cursor")
+WORKSPACE_VARIABLE = {"vscode": "${workspaceFolder}", "cursor": "${workspaceFolder}"}
+# Settings a host entry may pass through by reference where the host resolves `${env:NAME}`: never keys.
+MODEL_VARIABLES = (
+    "LEADER_MODEL_PROVIDER",
+    "LEADER_MODEL_NAME",
+    "LEADER_MODEL_BASE_URL",
+    "WORKER_MODEL_PROVIDER",
+    "WORKER_MODEL_NAME",
+    "WORKER_MODEL_BASE_URL",
+    "LITELLM_BASE_URL",
+    "OLLAMA_BASE_URL",
+)
+KEYS_NOTE = (
+    "The entry holds no keys: put them (and your LEADER_MODEL_*/WORKER_MODEL_* settings) in your user config "
+    "file (`ao config show` prints where it is; `ao config move-keys` moves them out of a .env)."
+)
+CLAUDE_CONFIG_FILES = (
+    "macOS: ~/Library/Application Support/Claude/claude_desktop_config.json; "
+    "Windows: %APPDATA%\\Claude\\claude_desktop_config.json; "
+    "Linux: ~/.config/Claude/claude_desktop_config.json"
+)
 WHERE = {
-    "claude-desktop": "Add to claude_desktop_config.json (Settings > Developer > Edit Config):",
+    "claude-desktop": (
+        "Add to claude_desktop_config.json (Settings > Developer > Edit Config; "
+        f"{CLAUDE_CONFIG_FILES}), then restart Claude Desktop. AO_WORKSPACE_ROOT is the repository the "
+        f"server works on. {KEYS_NOTE}"
+    ),
     "vscode": (
         "Add to your user-level mcp.json (Command Palette > MCP: Open User Configuration). A workspace's "
-        ".vscode/mcp.json is repository content: anyone who can commit can change it."
+        ".vscode/mcp.json is repository content: anyone who can commit can change it. ${workspaceFolder} "
+        f"makes the open folder the workspace. {KEYS_NOTE}"
     ),
     "cursor": (
         "Add to ~/.cursor/mcp.json. A project's .cursor/mcp.json is repository content: anyone who can commit "
-        "can change it."
+        f"can change it. ${{workspaceFolder}} makes the open project the workspace. {KEYS_NOTE}"
     ),
 }
 
@@ -43,19 +70,66 @@ def ao_executable() -> str:
     return str(Path(found).resolve()) if found else ""
 
 
-def server_entry() -> dict[str, Any]:
+def git_top_level(start: Path) -> Path | None:
+    """The top of the git work tree containing `start` (the nearest directory with a `.git`), or None."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def pinned_workspace(workspace: str | None) -> Path:
+    """The absolute workspace for a host that cannot name its own: `--workspace`, else the repository
+    `ao` runs in. A `UsageError` saying what to pass when there is neither, or it is `/` or home."""
+    if workspace is not None:
+        chosen = Path(os.path.realpath(Path(workspace).expanduser()))
+        if not chosen.is_dir():
+            raise UsageError(f"--workspace {workspace!r} is not a directory")
+        source = f"--workspace {workspace!r}"
+    else:
+        cwd = Path(os.path.realpath(Path.cwd()))
+        top = git_top_level(cwd)
+        if top is None:
+            raise UsageError(
+                f"{cwd} is not inside a git repository, so there is no workspace to pin: run `ao mcp config` "
+                "in the repository the server should work on, or pass --workspace DIR"
+            )
+        chosen, source = top, f"the git repository {str(top)!r}"
+    if reason := unsafe_workspace_reason(chosen):
+        raise UsageError(f"{source} is {reason}, which is never a workspace; pass --workspace DIR")
+    return chosen
+
+
+def _model_references() -> dict[str, str]:
+    """`${env:NAME}` for each provider/model variable set in this environment (VS Code resolves them)."""
+    report = load_settings().report()
+    return {
+        source.name: f"${{env:{source.name}}}"
+        for source in report.settings
+        if source.name in MODEL_VARIABLES and source.origin == "environment"
+    }
+
+
+def server_entry(host: str, workspace: str | None = None) -> dict[str, Any]:
     command = ao_executable()
     args = ["mcp", "serve"]
     if not command:
         command, args = str(Path(sys.executable).resolve()), ["-m", "agent_orchestrator.cli", *args]
-    # Hosts often start servers in `/` or the home dir: pin the state dir to where this ran.
-    env = {**ENV_PLACEHOLDERS, "AO_STATE_DIR": str(Path.cwd() / ".ao")}
+    # Hosts start servers in `/` or the home dir, never a workspace: pin it. The state dir follows it (`.ao`).
+    if workspace is None and host in WORKSPACE_VARIABLE:
+        root = WORKSPACE_VARIABLE[host]
+    else:
+        root = str(pinned_workspace(workspace))
+    env = {"AO_WORKSPACE_ROOT": root}
+    if host == "vscode":
+        env |= _model_references()
     return {"command": command, "args": args, "env": env}
 
 
-def host_config(host: str) -> str:
-    """The JSON snippet for one host (where it goes is `WHERE[host]`)."""
-    entry = server_entry()
+def host_config(host: str, workspace: str | None = None) -> str:
+    """The JSON snippet for one host (where it goes is `WHERE[host]`); `UsageError` when the workspace
+    cannot be pinned (Claude Desktop outside a repository without `workspace`)."""
+    entry = server_entry(host, workspace)
     if host == "vscode":
         document: dict[str, Any] = {"servers": {SERVER_KEY: {"type": "stdio", **entry}}}
     else:

@@ -7,7 +7,13 @@ where each setting came from; `move` moves keys out of a repository `.env` (the 
 
 from __future__ import annotations
 
-from agent_orchestrator.config.settings import Settings, load_settings, parse_bool, state_dir_problem
+from agent_orchestrator.config.settings import (
+    Settings,
+    load_settings,
+    parse_bool,
+    state_dir_problem,
+    unsafe_workspace_reason,
+)
 from agent_orchestrator.config.sources import CONFIG_FILE_VARIABLES, ConfigReport, SettingSource, user_config_path
 
 __all__ = [
@@ -18,5 +24,6 @@ __all__ = [
     "load_settings",
     "parse_bool",
     "state_dir_problem",
+    "unsafe_workspace_reason",
     "user_config_path",
 ]

@@ -11,7 +11,15 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_orchestrator.config.sources import (
@@ -19,6 +27,7 @@ from agent_orchestrator.config.sources import (
     Assignment,
     ConfigReport,
     config_report,
+    default_user_state_dir,
     describe_sources,
     ignored_assignments,
     readable_user_config,
@@ -91,7 +100,9 @@ class Settings(BaseSettings):
     ao_dry_run: StrictBool = True
     ao_allow_write: StrictBool = False
     ao_allowed_commands: CommandList = None
+    # Default: `.ao` in the workspace; with no workspace, a user-level state dir (`default_user_state_dir`).
     ao_state_dir: Path = Path(".ao")
+    # Default: the working directory, unless it is `/` or the home directory (see `workspace_root`).
     ao_workspace_root: Path = Path(".")
     ao_audit_retention_days: float = Field(default=30.0, gt=0, le=3650)
     ao_audit_max_rows: int = Field(default=50_000, ge=100, le=10_000_000)
@@ -99,6 +110,9 @@ class Settings(BaseSettings):
     ao_worker_concurrency: int = Field(default=8, ge=1, le=64)
     ao_worker_call_timeout: float = Field(default=120.0, gt=0, le=3600)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
+
+    _workspace: Path | None = PrivateAttr(default=None)
+    _no_workspace_reason: str = PrivateAttr(default="")
 
     @field_validator(
         "leader_model_base_url", "worker_model_base_url", "litellm_base_url", "ollama_base_url", mode="after"
@@ -116,10 +130,39 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_state_dir(self) -> Settings:
-        problem = state_dir_problem(self.ao_state_dir, self.ao_workspace_root)
+        if "ao_workspace_root" in self.model_fields_set:
+            root = Path(os.path.realpath(self.ao_workspace_root.expanduser()))
+            if reason := unsafe_workspace_reason(root):
+                raise ValueError(
+                    f"AO_WORKSPACE_ROOT {str(self.ao_workspace_root)!r} is {reason}, which would make every file "
+                    "under it readable to the tools; set it to the repository's directory"
+                )
+            self._workspace = self.ao_workspace_root = root
+            if "ao_state_dir" not in self.model_fields_set:
+                self.ao_state_dir = root / ".ao"
+        else:
+            self._workspace, self._no_workspace_reason = _default_workspace()
+            if self._workspace is None and "ao_state_dir" not in self.model_fields_set:
+                self.ao_state_dir = default_user_state_dir()
+        problem = state_dir_problem(self.ao_state_dir, self._workspace)
         if problem:
             raise ValueError(f"AO_STATE_DIR {str(self.ao_state_dir)!r} {problem}")
         return self
+
+    @property
+    def workspace_root(self) -> Path | None:
+        """The workspace (absolute), or None when there is none: AO_WORKSPACE_ROOT unset and the working
+        directory `/` or the home directory, where hosts often start servers."""
+        return self._workspace
+
+    def no_workspace_message(self) -> str:
+        """What to set when a tool needs a workspace and there is none."""
+        return (
+            f"no workspace: AO_WORKSPACE_ROOT is not set and the working directory is {self._no_workspace_reason} "
+            "(MCP hosts often start servers there), which is never used as the workspace. Set AO_WORKSPACE_ROOT "
+            "to the repository's directory in the host entry's env (`ao mcp config <host> --workspace DIR` "
+            "prints such an entry), or run `ao` inside the repository"
+        )
 
     @classmethod
     def secret_variables(cls) -> list[str]:
@@ -144,14 +187,18 @@ class Settings(BaseSettings):
         """Where each setting came from (environment, user config file and line, default), and what a
         workspace `.env` tried to set and was ignored."""
         values = {name: getattr(self, name) for name in type(self).model_fields}
+        values["ao_workspace_root"] = self._workspace
         path = user_config_path()
         ignored = self.ignored_workspace_settings()
         sources = describe_sources(values, self.secret_variables(), readable_user_config(path), ignored)
-        return config_report(sources, path)
+        report = config_report(sources, path)
+        if self._workspace is None:
+            report.advice.append(self.no_workspace_message() + "; tools that read or run files refuse until then.")
+        return report
 
     def ignored_workspace_settings(self) -> list[Assignment]:
         """Lines of a `.env` in the working directory or the workspace root that set one of our settings."""
-        files = workspace_env_files([Path.cwd(), self.ao_workspace_root])
+        files = workspace_env_files([Path.cwd(), *([self._workspace] if self._workspace else [])])
         return ignored_assignments(files, [*type(self).model_fields, *CONFIG_FILE_VARIABLES])
 
 
@@ -161,14 +208,44 @@ _SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/pr
 _SYSTEM_DIRS_VAR = ("/var/lib", "/var/log")
 
 
-def state_dir_problem(state_dir: Path, workspace_root: Path) -> str | None:
+def unsafe_workspace_reason(root: Path) -> str | None:
+    """Why a directory (absolute, resolved) must not be a workspace: a filesystem root, or the home
+    directory or one above it. None when it may be one."""
+    if root.parent == root:
+        return "the filesystem root"
+    try:
+        home = Path(os.path.realpath(Path.home()))
+    except (RuntimeError, KeyError, OSError):
+        return None
+    if root == home:
+        return "your home directory"
+    if root in home.parents:
+        return "a directory above your home directory"
+    return None
+
+
+def _default_workspace() -> tuple[Path | None, str]:
+    """The working directory as the workspace, unless it is unsafe (then None and why)."""
+    try:
+        cwd = Path(os.path.realpath(Path.cwd()))
+    except OSError:
+        return None, "gone"
+    reason = unsafe_workspace_reason(cwd)
+    return (None, f"{reason} ({cwd})") if reason else (cwd, "")
+
+
+def state_dir_problem(state_dir: Path, workspace_root: Path | None) -> str | None:
     """Why a state dir is a bad place for state, or None."""
     state = Path(os.path.realpath(state_dir))
-    root = Path(os.path.realpath(workspace_root))
+    root = Path(os.path.realpath(workspace_root)) if workspace_root is not None else None
     if any(part.lower() == ".git" for part in state.parts):
         return "is inside a .git directory; choose a directory outside git internals"
     if any(state == Path(system) or Path(system) in state.parents for system in _SYSTEM_DIRS + _SYSTEM_DIRS_VAR):
         return "is under a system directory; use the default (.ao) or a directory you own"
+    if state.parent == state or state.parent.parent == state.parent:
+        return "is the filesystem root or directly under it; use the default or a directory you own"
+    if root is None:
+        return None
     if state == root or root in state.parents:
         top = state.relative_to(root).parts if state != root else ()
         if len(top) != 1 or not top[0].startswith("."):

@@ -9,6 +9,9 @@ names of our settings, so the user is told what was ignored and how to move it
 The user-level file (dotenv syntax) is `$AO_CONFIG_FILE` when set (`""` disables it; the older
 name `AO_ENV_FILE` still works), else `$XDG_CONFIG_HOME/agent-orchestrator/env` (default
 `~/.config/...`) on Linux and macOS and `%APPDATA%\\agent-orchestrator\\env` on Windows.
+
+State (`.ao`: runs, profiles, audit) defaults to the workspace's `.ao`; when there is no workspace
+it goes to `default_user_state_dir`, never to whatever directory a host started the server in.
 """
 
 from __future__ import annotations
@@ -75,6 +78,16 @@ def default_user_config_path(environ: Mapping[str, str] | None = None) -> Path:
         return Path(env["APPDATA"]) / APP_DIR / "env"
     base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base).expanduser() / APP_DIR / "env"
+
+
+def default_user_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The state dir when there is no workspace to hold `.ao`: `$XDG_STATE_HOME/agent-orchestrator`
+    (default `~/.local/state/...`), `%LOCALAPPDATA%\\agent-orchestrator\\state` on Windows."""
+    env = os.environ if environ is None else environ
+    if sys.platform == "win32" and env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / APP_DIR / "state"
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base).expanduser() / APP_DIR
 
 
 def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:

@@ -162,7 +162,7 @@ def resolve_spec(
     """Apply base-URL precedence: explicit, then `<ROLE>_MODEL_BASE_URL`, then LiteLLM's, then default."""
     name = canonical_provider(provider)
     if not model.strip():
-        raise ProviderError(f"provider {name!r} needs a model name (e.g. --model qwen3-coder)")
+        raise ProviderError(f"provider {name!r} needs a model name (`model`, e.g. qwen3-coder)")
     info = PROVIDERS[name]
     chosen = base_url or _role_value(settings, role, "base_url")
     if name == "litellm":
@@ -175,7 +175,7 @@ def resolve_spec(
     if info.needs_base_url and not chosen:
         hint = "LITELLM_BASE_URL or " if name == "litellm" else ""
         raise ProviderError(
-            f"provider {name!r} needs a base URL: pass --base-url or set {hint}{role.upper()}_MODEL_BASE_URL"
+            f"provider {name!r} needs a base URL: pass `base_url` or set {hint}{role.upper()}_MODEL_BASE_URL"
         )
     return ModelSpec(provider=name, model=model.strip(), base_url=normalize_base_url(chosen))
 

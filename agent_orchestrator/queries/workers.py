@@ -5,16 +5,24 @@ from __future__ import annotations
 import importlib.util
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.freshness import freshness
-from agent_orchestrator.providers import PROVIDERS, configured_spec
+from agent_orchestrator.providers import PROVIDERS, bound_key, configured_spec
 from agent_orchestrator.runtime import Runtime
 
 LOCAL_MODEL_ID = "local:smollm2-135m-instruct"
+# How the values people paste from examples start (`<your key>`, `your-api-key`, `${env:...}` unresolved).
+_PLACEHOLDER_STARTS = ("<", "your-", "your_", "your ", "${", "$(", "xxx", "changeme", "replace", "todo", "...")
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """Whether a key value is an example's placeholder rather than a key."""
+    text = value.strip().lower()
+    return not text or text.startswith(_PLACEHOLDER_STARTS)
 
 
 class WorkerSummary(BaseModel):
@@ -48,7 +56,10 @@ class ConfiguredModel(BaseModel):
     role: str
     model_id: str
     base_url: str | None
-    key_configured: bool
+    key_configured: bool = Field(
+        description="a real key is set for this role's endpoint (bound to it); placeholders do not count"
+    )
+    key_variable: str | None = Field(default=None, description="the variable that key comes from")
 
 
 class ProviderListing(BaseModel):
@@ -114,16 +125,22 @@ def list_models(runtime: Runtime) -> ModelsListing:
         except AOError as exc:
             problems.append(str(exc))
             spec = None
-        key = getattr(runtime.settings, f"{role}_model_api_key")
-        roles[role] = (
-            None
-            if spec is None
-            else ConfiguredModel(
-                role=role,
-                model_id=spec.model_id,
-                base_url=spec.base_url,
-                key_configured=bool(key and key.get_secret_value()),
+        if spec is None:
+            roles[role] = None
+            continue
+        key = bound_key(spec, runtime.settings, role)
+        if key is not None and looks_like_placeholder(key.value):
+            problems.append(
+                f"{key.variable} looks like a placeholder, not a key, so the {role} has no key; set the real key "
+                "in your user config file (`ao config show` prints where it is)"
             )
+            key = None
+        roles[role] = ConfiguredModel(
+            role=role,
+            model_id=spec.model_id,
+            base_url=spec.base_url,
+            key_configured=key is not None,
+            key_variable=key.variable if key else None,
         )
     saved: list[str] = []
     try:

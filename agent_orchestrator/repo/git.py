@@ -58,7 +58,7 @@ def check_range(text: str) -> str:
         raise UsageError(
             f"{text!r} uses revision-path syntax (REV:PATH, :PATH or :/TEXT), which a review range refuses: "
             f"it would read file contents (such as .env) instead of comparing commits. Give commits, "
-            f"branches or tags, {_EXAMPLES}; to review particular files use --file FILE"
+            f"branches or tags, {_EXAMPLES}; to review particular files use `files`"
         )
     match = _RANGE.fullmatch(candidate)
     if not (_SINGLE.fullmatch(candidate) or (match and (match["left"] or match["right"]))):

@@ -20,10 +20,16 @@ from agent_orchestrator.server.run_tools import add_run_tools
 from agent_orchestrator.server.worker_tools import add_worker_tools
 from agent_orchestrator.server.workflow_tools import add_workflow_tools
 
-INSTRUCTIONS = (
-    "agent-orchestrator: interview worker models before they get work, then route engineering tasks to "
-    "qualified workers. Start with list_models, then interview_worker."
-)
+INSTRUCTIONS = """\
+agent-orchestrator: a leader model plans and reviews, worker models do narrow tasks, deterministic checks validate.
+1. Onboard: list_models (what is configured), interview_worker with save=true (no worker gets work before \
+passing), list_workers (status, stale profiles to re-interview).
+2. Work: plan (a plan only), run_leader_worker (plan, workers do the steps, leader reviews), review (diff_range, \
+diff_file or files), fix_error (an error_log within a scope); validate runs allowlisted checks without a model.
+3. Runs: every workflow records a run: list_runs, get_run, get_artifact for large outputs.
+show_config shows the settings and where each comes from.
+Dry-run by default: patches are returned, not written; write=true applies them only when AO_ALLOW_WRITE=true \
+and AO_DRY_RUN=false."""
 
 
 def create_server_for(settings: Settings, model_factory: ModelFactory | None = None) -> FastMCP:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastmcp import FastMCP
 from fastmcp.prompts import Prompt
+from pydantic import Field
 
 from agent_orchestrator.agents.prompts.instructions import INTERVIEWED_WORKER, PROMPTS
-from agent_orchestrator.domain.profile import Dimension
+from agent_orchestrator.domain.profile import DIMENSIONS, Dimension
 from agent_orchestrator.interview.suite import build_suite
 
 
@@ -24,8 +26,13 @@ def add_prompts(server: FastMCP) -> None:
         return INTERVIEWED_WORKER
 
     @server.prompt(name="interview_case")
-    def interview_case(dimension: Dimension, seed: int = 0) -> str:
-        """A sample interview case for one dimension, as the worker sees it."""
+    def interview_case(
+        dimension: Annotated[
+            Dimension, Field(description=f"The dimension to sample: one of {', '.join(DIMENSIONS)}")
+        ],
+        seed: Annotated[int, Field(description="Case-variant seed; the same seed gives the same cases")] = 0,
+    ) -> str:
+        """The interview cases of one dimension for a seed, as the worker sees them (with its instructions)."""
         cases = build_suite(seed, (dimension,))
         body = "\n\n---\n\n".join(f"[{case.case_id}]\n{case.prompt}" for case in cases)
         return f"{INTERVIEWED_WORKER}\n\n{body}"

@@ -23,22 +23,28 @@ def add_run_tools(server: FastMCP, runtime: Runtime) -> None:
     async def list_runs(
         limit: Annotated[int, Field(ge=1, le=1000, description="How many recent runs")] = 50,
     ) -> RunList:
-        """List recent workflow runs, newest first."""
+        """List recent workflow runs, newest first: id, workflow, status. No model calls."""
         return runs_flow.list_runs(runtime, limit)
 
     @server.tool(annotations=READ_ONLY)
     @edge
-    async def get_run(run_id: Annotated[str, Field(description="A run id, e.g. run_0123abcd4567")]) -> RunRecord:
-        """Show one run: inputs (redacted), status and reason, nodes with timings, usage, artifacts."""
+    async def get_run(
+        run_id: Annotated[str, Field(description="A run id from a workflow result or list_runs")],
+    ) -> RunRecord:
+        """Show one run: inputs (redacted), status and reason, nodes with timings, model usage and cost,
+        artifact ids. No model calls. Fails on an unknown run_id."""
         return runs_flow.get_run(runtime, run_id)
 
     @server.tool(annotations=READ_ONLY)
     @edge
     async def get_artifact(
-        run_id: str,
-        artifact_id: str,
-        offset: Annotated[int, Field(ge=0)] = 0,
-        limit: Annotated[int, Field(ge=1, le=runs_flow.MAX_ARTIFACT_PAGE)] = runs_flow.MAX_ARTIFACT_PAGE,
+        run_id: Annotated[str, Field(description="The run that holds the artifact")],
+        artifact_id: Annotated[str, Field(description="An artifact id from get_run")],
+        offset: Annotated[int, Field(ge=0, description="First character to return")] = 0,
+        limit: Annotated[
+            int, Field(ge=1, le=runs_flow.MAX_ARTIFACT_PAGE, description="Characters to return")
+        ] = runs_flow.MAX_ARTIFACT_PAGE,
     ) -> ArtifactPage:
-        """Read a run's large output (a diff, a log) page by page."""
+        """Read a run's large output (a diff, a log) page by page (next_offset is null at the end).
+        No model calls. Fails on an unknown run_id or artifact_id."""
         return runs_flow.get_artifact(runtime, run_id, artifact_id, offset, limit)

@@ -30,14 +30,24 @@ def add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
         ctx: Context,
         provider: Annotated[
             str | None,
-            Field(description="litellm, openai-compatible, ollama, local, ...; omit for the configured worker"),
+            Field(
+                description="litellm, openai-compatible, ollama or local (list_models names them); "
+                "give with model, or omit both for the configured worker"
+            ),
         ] = None,
-        model: Annotated[str | None, Field(description="Model name at that provider")] = None,
-        base_url: Annotated[str | None, Field(description="Endpoint base URL; overrides configured ones")] = None,
-        save: Annotated[bool, Field(description="Persist the profile to the state dir")] = False,
-        seed: Annotated[int | None, Field(description="Variant seed, to reproduce an interview")] = None,
+        model: Annotated[str | None, Field(description="Model name at that provider; give with provider")] = None,
+        base_url: Annotated[
+            str | None, Field(description="Endpoint base URL; overrides the configured one")
+        ] = None,
+        save: Annotated[bool, Field(description="Save the profile so workflows route to this worker")] = False,
+        seed: Annotated[
+            int | None, Field(description="Case-variant seed; reuse one to reproduce an interview")
+        ] = None,
     ) -> InterviewResult:
-        """Interview a worker model on six deterministic dimensions and return its capability profile."""
+        """Onboard a worker before it gets work: 19 cases over six dimensions, checked deterministically.
+        Returns its profile: status active|limited|blocked|unavailable, scores, reasons, allowed task types.
+        Cost: one worker call per case (minutes on a local model). Fails on an unknown provider or a missing
+        model name or base URL."""
 
         async def progress(done: int, total: int, message: str) -> None:
             await ctx.report_progress(done, total, message)
@@ -49,19 +59,23 @@ def add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     @edge
     async def list_workers() -> WorkerList:
-        """List saved worker profiles with status and whether each is stale."""
+        """List saved worker profiles: status and whether each is stale (re-interview those). No model calls."""
         return workers.list_workers(runtime)
 
     @server.tool(annotations=READ_ONLY)
     @edge
     async def get_worker_profile(
-        worker_id: Annotated[str, Field(description="provider:model, e.g. litellm:qwen3-coder")],
+        worker_id: Annotated[
+            str, Field(description="provider:model as list_workers shows, e.g. litellm:qwen3-coder")
+        ],
     ) -> WorkerProfileView:
-        """Show one saved worker profile with its evidence and freshness."""
+        """Show one saved worker profile: scores, per-case evidence, routing policy, freshness. No model calls.
+        Fails when no profile is saved for worker_id."""
         return workers.get_worker_profile(runtime, worker_id)
 
     @server.tool(annotations=READ_ONLY)
     @edge
     async def list_models() -> ModelsListing:
-        """List configured leader/worker models, providers and whether the embedded model is installed."""
+        """Start here: configured leader and worker models, providers, whether the embedded local model is
+        installed, and configuration problems. No model calls."""
         return workers.list_models(runtime)

@@ -54,23 +54,36 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     @edge
     async def validate(
         commands: Annotated[
-            list[str], Field(description="Allowlisted commands, e.g. ['pytest -q', 'ruff check .']")
+            list[str],
+            Field(description="1-20 allowlisted commands run in order, e.g. ['pytest -q', 'ruff check .']"),
         ],
-        cwd: Annotated[str | None, Field(description="Working directory inside the workspace")] = None,
+        cwd: Annotated[str | None, Field(description="Directory inside the workspace; default its root")] = None,
         timeout_s: Annotated[float, Field(gt=0, le=3600, description="Deadline per command, seconds")] = 300.0,
     ) -> ValidationReport:
-        """Run allowlisted validation commands (no shell) and return exit codes and parsed errors."""
+        """Check a change deterministically: run commands (no shell) and return passed|failed with each
+        command's exit code, output tails and parsed errors. No model calls. A command off the allowlist is
+        refused in its result, not run."""
         return await validate_flow.validate(runtime, commands, cwd=cwd, timeout_s=timeout_s)
 
     @server.tool(annotations=MODEL_WORKFLOW)
     @edge
     async def review(
         ctx: Context,
-        diff_range: Annotated[str | None, Field(description="A git range, e.g. main...HEAD")] = None,
-        diff_file: Annotated[str | None, Field(description="A unified diff file in the workspace")] = None,
-        files: Annotated[list[str] | None, Field(description="Whole files to review")] = None,
+        diff_range: Annotated[
+            str | None, Field(description="Git commit range, e.g. main...HEAD; or diff_file or files")
+        ] = None,
+        diff_file: Annotated[
+            str | None, Field(description="Unified diff file in the workspace; or diff_range or files")
+        ] = None,
+        files: Annotated[
+            list[str] | None,
+            Field(description="Up to 100 workspace files, reviewed whole; or diff_range or diff_file"),
+        ] = None,
     ) -> ReviewResult:
-        """Review a change: deterministic analysis, then risks that each cite a file and line of the diff."""
+        """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
+        missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings that
+        each cite a file and line of the diff, plus withheld sensitive files. Read-only. Fails on a range
+        that is not commits or a path the policy refuses."""
         return await review_flow.review(
             runtime, diff_range=diff_range, diff_file=diff_file, files=files, progress=progress_of(ctx)
         )
@@ -84,7 +97,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
             list[str] | None, Field(description="Workspace files the leader should read")
         ] = None,
     ) -> PlanResult:
-        """Plan a goal: steps with task types and dependencies, worker assignments, risks, validation."""
+        """Plan without doing: steps with task types and dependencies, a worker assignment per step from
+        the saved profiles, risks, validation. Cost: 1-2 leader model calls. Read-only. Fails without a
+        leader model, or when the plan fails its checks twice."""
         return await planning_flow.plan(
             runtime, goal, context_files=context_files or (), progress=progress_of(ctx)
         )
@@ -94,16 +109,23 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     async def run_leader_worker(
         ctx: Context,
         goal: Annotated[str, Field(min_length=1, max_length=4000, description="What to achieve")],
-        scope: Annotated[str | None, Field(description="Directory inside the workspace to work in")] = None,
+        scope: Annotated[
+            str | None, Field(description="Directory inside the workspace that patches may touch")
+        ] = None,
         context_files: Annotated[
             list[str] | None, Field(description="Workspace files the leader should read")
         ] = None,
         worker_profile: Annotated[
-            str | None, Field(description="Use this saved worker profile as given (no re-interview)")
+            str | None, Field(description="Saved profile id (provider:model) to use as is, no re-interview")
         ] = None,
-        write: Annotated[bool, Field(description="Apply accepted patches, if policy allows writes")] = False,
+        write: Annotated[
+            bool, Field(description="Apply accepted patches; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false")
+        ] = False,
     ) -> LeaderWorkerResult:
-        """Plan, route steps to qualified workers, validate every output, leader review; patches returned."""
+        """Do a goal: plan, give each step to a qualified worker (else the leader), check every output,
+        leader accepts, revises (max 3) or rejects. Returns succeeded|partial|failed with per-step outputs
+        and patches; dry-run unless write. Cost: leader and worker model calls per step (may interview
+        the configured worker first)."""
         return await leader_worker_flow.leader_worker(
             runtime,
             goal,
@@ -118,20 +140,23 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     @edge
     async def fix_error(
         ctx: Context,
-        error_log: Annotated[str, Field(description="A tool's error log file in the workspace")],
-        scope: Annotated[str, Field(description="The directory the fix may touch")],
+        error_log: Annotated[str, Field(description="Workspace file holding a tool's error output")],
+        scope: Annotated[str, Field(description="Workspace directory the fix may touch")],
         write: Annotated[
-            bool, Field(description="Apply the checked patch and validate it, if policy allows writes")
+            bool, Field(description="Apply the checked patch; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false")
         ] = False,
         apply: Annotated[
             bool | None,
             Field(
-                description="Deprecated: the old name of `write`; true asks for the write too",
+                description="Deprecated alias of write",
                 json_schema_extra={"deprecated": True},
             ),
         ] = None,
     ) -> FixResult:
-        """Parse an error log, propose a checked patch and its validation; apply, validate, restore on failure."""
+        """Fix a failing build or test: parse the log, read scoped context, propose root cause, a checked patch
+        and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot,
+        apply, validate, restore every file if validation fails. Cost: fixer model calls. Fails on paths
+        outside the workspace."""
         return await fix_flow.fix_error(
             runtime, error_log=error_log, scope=scope, write=write or bool(apply), progress=progress_of(ctx)
         )
@@ -139,5 +164,5 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     @edge
     async def list_workflows() -> WorkflowCatalog:
-        """Describe each workflow's graph: nodes, edges and a mermaid diagram."""
+        """Describe each workflow's graph: nodes, edges, mermaid diagram. No model calls."""
         return catalog.list_workflows()

@@ -42,9 +42,9 @@ class ProfileStore:
         if worker_id not in profiles:
             known = ", ".join(sorted(profiles)) or "none saved yet"
             raise NotFoundError(
-                f"no saved profile for worker {worker_id!r} (known: {known}); run "
-                f"`ao worker interview --provider {worker_id.partition(':')[0]} --model "
-                f"{worker_id.partition(':')[2] or 'MODEL'} --save` first"
+                f"no saved profile for worker {worker_id!r} (known: {known}); interview it first "
+                f"(`interview_worker` with `provider` {worker_id.partition(':')[0]!r}, `model` "
+                f"{worker_id.partition(':')[2] or 'MODEL'!r} and `save`)"
             )
         return profiles[worker_id]
 
@@ -79,5 +79,5 @@ class ProfileStore:
     def _corrupt(self, problem: str) -> StoreCorruptError:
         return StoreCorruptError(
             f"profiles file {str(self.path)!r} {problem}; it was left untouched. Move it aside (or fix it) "
-            "and re-run the interview with --save"
+            "and re-run the interview with `save`"
         )

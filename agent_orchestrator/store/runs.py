@@ -256,7 +256,7 @@ class RunStore:
         with self._db.transaction() as db:
             row = db.execute(f"SELECT {_RECORD_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is None:
-                raise NotFoundError(f"no run {run_id!r}; `ao runs list` shows the recorded runs")
+                raise NotFoundError(f"no run {run_id!r}; `list_runs` shows the recorded runs")
             nodes = db.execute(
                 "SELECT name, started, duration_ms, status, detail FROM nodes WHERE run_id = ? ORDER BY seq",
                 (run_id,),
@@ -280,7 +280,7 @@ class RunStore:
         except (_Corrupt, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             raise StoreCorruptError(
                 f"run {run_id!r} in {str(self.path)!r} is corrupt ({_problem(exc)}); it was left as is, and "
-                "the other runs are unaffected (`ao runs list` shows it as corrupt)"
+                "the other runs are unaffected (`list_runs` shows it as corrupt)"
             ) from None
 
     def get_artifact(self, run_id: str, artifact_id: str) -> Artifact:

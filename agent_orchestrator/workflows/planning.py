@@ -229,7 +229,7 @@ async def plan(
 ) -> PlanResult:
     """Plan `goal`: steps, a worker assignment proposal, risks and a validation strategy, recorded as a run."""
     if not goal.strip():
-        raise UsageError("give a goal to plan, e.g. --goal 'add input validation to the CLI'")
+        raise UsageError("`goal` is empty: say what to plan, e.g. 'add input validation to the CLI'")
     if len(context_files) > MAX_CONTEXT_FILES:
         raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
 

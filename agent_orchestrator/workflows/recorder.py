@@ -187,5 +187,5 @@ class WorkflowFailed(AOError):
     """A workflow ended without a result; the run record keeps what finished before."""
 
     def __init__(self, run_id: str, reason: str) -> None:
-        super().__init__(f"run {run_id} failed: {reason} (`ao runs show {run_id}` has the partial record)")
+        super().__init__(f"run {run_id} failed: {reason} (the partial record: `get_run {run_id}`)")
         self.run_id = run_id

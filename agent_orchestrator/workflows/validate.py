@@ -62,7 +62,7 @@ async def validate(
 ) -> ValidationReport:
     """Run each command in order (they often depend on each other's side effects, such as caches)."""
     if not commands or not any(command.strip() for command in commands):
-        raise UsageError("give at least one command to validate with, e.g. --command 'pytest -q'")
+        raise UsageError("`commands` is empty: give at least one command to validate with, e.g. 'pytest -q'")
     if len(commands) > MAX_COMMANDS:
         raise UsageError(f"at most {MAX_COMMANDS} commands per validation, got {len(commands)}")
     safety = runtime.safety

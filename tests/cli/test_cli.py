@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from inline_snapshot import snapshot
@@ -93,7 +94,7 @@ def test_unknown_profile_is_exit_one_with_a_clear_message(capsys: pytest.Capture
     code, out, err = run(capsys, "worker", "profile", "litellm:nope")
     assert (code, out) == (1, "")
     assert err.strip() == snapshot(
-        "ao: error: no saved profile for worker 'litellm:nope' (known: none saved yet); run `ao worker interview --provider litellm --model nope --save` first"
+        "ao: error: no saved profile for worker 'litellm:nope' (known: none saved yet); interview it first (ao worker interview with --provider 'litellm', --model 'nope' and --save)"
     )
 
 
@@ -152,18 +153,19 @@ def test_missing_key_names_the_variable(
 
 @pytest.mark.parametrize("host", ["claude-desktop", "vscode", "cursor"])
 def test_host_config_is_json_with_absolute_command_and_no_secret(
-    host: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    host: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, isolated_env: Path
 ) -> None:
     monkeypatch.setenv("WORKER_MODEL_API_KEY", "canary-secret-value-123456")
+    (isolated_env / ".git").mkdir()  # Claude Desktop pins the repository it runs in
     code, out, err = run(capsys, "mcp", "config", host)
     document = json.loads(out)
     servers = document["servers" if host == "vscode" else "mcpServers"]
     entry = servers["agent-orchestrator"]
     assert code == 0 and err.strip()  # where to put it goes to stderr, the JSON alone to stdout
     assert entry["command"].startswith("/") and entry["args"][-2:] == ["mcp", "serve"]
-    assert "WORKER_MODEL_API_KEY" in entry["env"]
+    assert not any("KEY" in name for name in entry["env"])  # keys live in the user config file
     assert "canary-secret-value-123456" not in out + err
-    assert entry["env"]["AO_STATE_DIR"].startswith("/")
+    assert entry["env"]["AO_WORKSPACE_ROOT"].startswith("/" if host == "claude-desktop" else "${workspaceFolder}")
 
 
 @pytest.mark.parametrize("timeout", ["-1", "0", "nan", "1e9"])

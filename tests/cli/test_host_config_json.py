@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,10 @@ from agent_orchestrator.cli import main
 
 
 @pytest.mark.parametrize("host", ["claude-desktop", "vscode", "cursor"])
-def test_host_config_as_one_json_document(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_host_config_as_one_json_document(
+    host: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (isolated_env / ".git").mkdir()  # Claude Desktop pins the repository `ao mcp config` runs in
     with pytest.raises(SystemExit) as exit_info:
         main(["mcp", "config", host, "--json"])
     captured = capsys.readouterr()

@@ -137,3 +137,34 @@ def test_fix_with_a_clean_log_needs_no_model(capsys: pytest.CaptureFixture[str],
 def test_fix_with_a_log_outside_the_workspace_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "fix", "--error", "/etc/passwd", "--scope", ".")
     assert code == 1 and "refused" in err
+
+
+def test_errors_name_the_flags_not_the_tool_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """Over MCP the review error names `files`; `ao` translates it back to its own flag."""
+    code, _, err = run(capsys, "review", "--diff", "HEAD:.env")
+    assert code == 2 and "use --file" in err and "`files`" not in err
+    code, out, _ = run(capsys, "validate", "--command", " ", "--json")
+    assert code == 2 and json.loads(out)["error"].startswith("--command is empty")
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (
+            "give exactly one of `diff_range`, `diff_file` or `files` (got `diff_range` and `files`)",
+            "give exactly one of --diff, --diff-file or --file (got --diff and --file)",
+        ),
+        ("timeout_s: Input should be greater than 0", "--timeout: Input should be greater than 0"),
+        (
+            "needs a base URL: pass base_url or set X_BASE_URL",
+            "needs a base URL: pass --base-url or set X_BASE_URL",
+        ),
+        (
+            "run r1 failed: boom (the partial record: `get_run r1`)",
+            "run r1 failed: boom (the partial record: `ao runs show r1`)",
+        ),
+        ("cannot write files outside the scope", "cannot write files outside the scope"),
+    ],
+)
+def test_tool_arguments_become_flags(message: str, shown: str) -> None:
+    assert commands.in_cli_words(message) == shown

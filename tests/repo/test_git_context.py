@@ -86,7 +86,7 @@ async def test_option_like_or_odd_ranges_are_refused(runtime: Runtime, bad: str)
 async def test_revision_path_syntax_is_refused_with_what_to_use_instead(
     repo: Path, runtime: Runtime, bad: str
 ) -> None:
-    with pytest.raises(UsageError, match=r"revision-path syntax.*'main\.\.\.HEAD'.*--file FILE"):
+    with pytest.raises(UsageError, match=r"revision-path syntax.*'main\.\.\.HEAD'.*use `files`"):
         await git.diff_range(runtime.safety, bad)
     with pytest.raises(UsageError, match="revision-path syntax"):
         await git.changed_files(runtime.safety, bad)

@@ -59,27 +59,27 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "provider": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "litellm, openai-compatible, ollama, local, ...; omit for the configured worker",
+                        "description": "litellm, openai-compatible, ollama or local (list_models names them); give with model, or omit both for the configured worker",
                     },
                     "model": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Model name at that provider",
+                        "description": "Model name at that provider; give with provider",
                     },
                     "base_url": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Endpoint base URL; overrides configured ones",
+                        "description": "Endpoint base URL; overrides the configured one",
                     },
                     "save": {
                         "default": False,
-                        "description": "Persist the profile to the state dir",
+                        "description": "Save the profile so workflows route to this worker",
                         "type": "boolean",
                     },
                     "seed": {
                         "anyOf": [{"type": "integer"}, {"type": "null"}],
                         "default": None,
-                        "description": "Variant seed, to reproduce an interview",
+                        "description": "Case-variant seed; reuse one to reproduce an interview",
                     },
                 },
             },
@@ -88,7 +88,10 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "worker_id": {"description": "provider:model, e.g. litellm:qwen3-coder", "type": "string"}
+                    "worker_id": {
+                        "description": "provider:model as list_workers shows, e.g. litellm:qwen3-coder",
+                        "type": "string",
+                    }
                 },
                 "required": ["worker_id"],
             },
@@ -98,14 +101,14 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "additionalProperties": False,
                 "properties": {
                     "commands": {
-                        "description": "Allowlisted commands, e.g. ['pytest -q', 'ruff check .']",
+                        "description": "1-20 allowlisted commands run in order, e.g. ['pytest -q', 'ruff check .']",
                         "items": {"type": "string"},
                         "type": "array",
                     },
                     "cwd": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Working directory inside the workspace",
+                        "description": "Directory inside the workspace; default its root",
                     },
                     "timeout_s": {
                         "default": 300.0,
@@ -124,17 +127,17 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "diff_range": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "A git range, e.g. main...HEAD",
+                        "description": "Git commit range, e.g. main...HEAD; or diff_file or files",
                     },
                     "diff_file": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "A unified diff file in the workspace",
+                        "description": "Unified diff file in the workspace; or diff_range or files",
                     },
                     "files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
                         "default": None,
-                        "description": "Whole files to review",
+                        "description": "Up to 100 workspace files, reviewed whole; or diff_range or diff_file",
                     },
                 },
             },
@@ -169,7 +172,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "scope": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Directory inside the workspace to work in",
+                        "description": "Directory inside the workspace that patches may touch",
                     },
                     "context_files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
@@ -179,11 +182,11 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "worker_profile": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Use this saved worker profile as given (no re-interview)",
+                        "description": "Saved profile id (provider:model) to use as is, no re-interview",
                     },
                     "write": {
                         "default": False,
-                        "description": "Apply accepted patches, if policy allows writes",
+                        "description": "Apply accepted patches; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false",
                         "type": "boolean",
                     },
                 },
@@ -193,18 +196,18 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "error_log": {"description": "A tool's error log file in the workspace", "type": "string"},
-                    "scope": {"description": "The directory the fix may touch", "type": "string"},
+                    "error_log": {"description": "Workspace file holding a tool's error output", "type": "string"},
+                    "scope": {"description": "Workspace directory the fix may touch", "type": "string"},
                     "write": {
                         "default": False,
-                        "description": "Apply the checked patch and validate it, if policy allows writes",
+                        "description": "Apply the checked patch; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false",
                         "type": "boolean",
                     },
                     "apply": {
                         "anyOf": [{"type": "boolean"}, {"type": "null"}],
                         "default": None,
                         "deprecated": True,
-                        "description": "Deprecated: the old name of `write`; true asks for the write too",
+                        "description": "Deprecated alias of write",
                     },
                 },
                 "required": ["error_log", "scope"],
@@ -226,17 +229,30 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
             "get_run": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"run_id": {"description": "A run id, e.g. run_0123abcd4567", "type": "string"}},
+                "properties": {
+                    "run_id": {"description": "A run id from a workflow result or list_runs", "type": "string"}
+                },
                 "required": ["run_id"],
             },
             "get_artifact": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "run_id": {"type": "string"},
-                    "artifact_id": {"type": "string"},
-                    "offset": {"default": 0, "minimum": 0, "type": "integer"},
-                    "limit": {"default": 200000, "maximum": 200000, "minimum": 1, "type": "integer"},
+                    "run_id": {"description": "The run that holds the artifact", "type": "string"},
+                    "artifact_id": {"description": "An artifact id from get_run", "type": "string"},
+                    "offset": {
+                        "default": 0,
+                        "description": "First character to return",
+                        "minimum": 0,
+                        "type": "integer",
+                    },
+                    "limit": {
+                        "default": 200000,
+                        "description": "Characters to return",
+                        "maximum": 200000,
+                        "minimum": 1,
+                        "type": "integer",
+                    },
                 },
                 "required": ["run_id", "artifact_id"],
             },
@@ -321,3 +337,20 @@ async def test_list_models_reports_configuration_problems(runtime: Runtime) -> N
     assert result.structured_content is not None
     assert result.structured_content["default_model"] == "local:smollm2-135m-instruct"
     assert {p["name"] for p in result.structured_content["providers"]} >= {"litellm", "openai-compatible", "local"}
+
+
+async def test_errors_name_tool_arguments_not_cli_flags(runtime: Runtime) -> None:
+    async with Client(create_server(runtime)) as client:
+        with pytest.raises(ToolError) as both:
+            await client.call_tool("review", {"diff_range": "main...HEAD", "files": ["a.py"]})
+        with pytest.raises(ToolError) as path_syntax:
+            await client.call_tool("review", {"diff_range": "HEAD:.env"})
+        with pytest.raises(ToolError) as no_goal:
+            await client.call_tool("plan", {"goal": " "})
+    assert str(both.value) == (
+        "invalid request: give exactly one of `diff_range`, `diff_file` or `files` (got `diff_range` and `files`)"
+    )
+    assert "use `files`" in str(path_syntax.value)
+    assert str(no_goal.value).startswith("invalid request: `goal` is empty")
+    for error in (both, path_syntax, no_goal):
+        assert "--" not in str(error.value) and "ao " not in str(error.value)

@@ -61,7 +61,9 @@ def test_save_then_get_round_trips(tmp_path: Path) -> None:
 
 
 def test_unknown_id_says_how_to_create_it(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="ao worker interview --provider litellm --model nope --save"):
+    with pytest.raises(
+        NotFoundError, match=r"`interview_worker` with `provider` .litellm., `model` .nope. and `save`"
+    ):
         ProfileStore(tmp_path).get("litellm:nope")
 
 

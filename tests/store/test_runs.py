@@ -29,7 +29,7 @@ def test_run_round_trip_is_redacted(tmp_path: Path) -> None:
 
 
 def test_unknown_run_says_how_to_find_runs(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="ao runs list"):
+    with pytest.raises(NotFoundError, match="`list_runs`"):
         RunStore(tmp_path, Redactor()).get("run_missing")
 
 

@@ -324,7 +324,7 @@ async def leader_worker(
     `concurrency` caps parallel model calls per role (default `AO_INTERVIEW_CONCURRENCY`).
     """
     if not goal.strip():
-        raise UsageError("give a goal, e.g. --goal 'summarise the open TODOs in src/'")
+        raise UsageError("`goal` is empty: say what to achieve, e.g. 'summarise the open TODOs in src/'")
     if len(context_files) > MAX_CONTEXT_FILES:
         raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
     if concurrency is not None and concurrency < 1:

@@ -238,18 +238,20 @@ class ReviewRequest:
 def review_request(diff_range: str | None, diff_file: str | None, files: list[str] | None) -> ReviewRequest:
     """Check the caller gave exactly one input kind, well-formed."""
     given = [
-        name for name, value in (("--diff", diff_range), ("--diff-file", diff_file), ("--file", files)) if value
+        f"`{name}`"
+        for name, value in (("diff_range", diff_range), ("diff_file", diff_file), ("files", files))
+        if value
     ]
     if len(given) != 1:
         shown = f"got {' and '.join(given)}" if given else "got none"
-        raise UsageError(f"give exactly one of --diff RANGE, --diff-file FILE or --file FILE... ({shown})")
+        raise UsageError(f"give exactly one of `diff_range`, `diff_file` or `files` ({shown})")
     if diff_range:
         return ReviewRequest(diff_range=git.check_range(diff_range))
     if diff_file:
         return ReviewRequest(diff_file=diff_file)
     names = tuple(dict.fromkeys(name.strip() for name in files or ()))
     if any(not name for name in names):
-        raise UsageError("--file needs a path, got an empty one")
+        raise UsageError("`files` holds an empty path")
     if len(names) > MAX_FILES:
         raise UsageError(f"at most {MAX_FILES} files per review, got {len(names)}; review a diff instead")
     return ReviewRequest(files=names)
