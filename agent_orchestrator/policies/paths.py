@@ -11,7 +11,9 @@ Decisions worth knowing:
 - The name rules run on the requested path and again on the resolved one, so a symlink can
   neither launder a refused name (`notes.txt -> .env`) nor leave the root.
 - Files are opened through `open_dir`: one `O_NOFOLLOW` step at a time from the root's own fd, so
-  a directory swapped for a symlink after the check is refused rather than followed.
+  a directory swapped for a symlink after the check is refused rather than followed. Where the
+  platform lacks those calls (Windows), `open_dir` refuses (`platform.no_nofollow`), so every
+  read and write of a workspace file does; resolving and name checks still work.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent_orchestrator.errors import NotFoundError, PolicyViolation, UsageError
+from agent_orchestrator.policies.platform import require_nofollow_dir_fds
 
 MAX_PATH_BYTES = 4096  # PATH_MAX on Linux
 MAX_NAME_BYTES = 255  # NAME_MAX on Linux and macOS
 _MAX_SYMLINKS = 40  # MAXSYMLINKS on Linux: more than this is treated as a loop
 _BINARY_SNIFF_BYTES = 8192
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _SWAPPED_ERRNOS = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -125,8 +127,10 @@ class PathPolicy:
         Each step is `openat(name, O_NOFOLLOW | O_DIRECTORY)` from the previous fd, starting at the
         root's own fd, so a component swapped for a symlink after `resolve_*` is refused with
         `path.changed`. With `create`, missing directories are made the same way, one by one.
-        The caller closes the returned fd.
+        The caller closes the returned fd. Refused (`platform.no_nofollow`) on a platform without
+        these calls, before anything is opened.
         """
+        require_nofollow_dir_fds()
         text = str(directory)
         if text != self._root_text and not text.startswith(self._root_prefix):
             raise PolicyViolation(f"{text!r} is outside the workspace root", rule="path.outside_root")
@@ -207,7 +211,7 @@ class PathPolicy:
     def _open_root(self) -> int:
         """Open the root directory and check it is still the directory checked at construction."""
         try:
-            fd = os.open(self._root_text, _DIR_FLAGS)
+            fd = os.open(self._root_text, _dir_flags())
         except OSError as exc:
             raise PolicyViolation(
                 f"workspace root {self._root_text!r} is gone: {exc.strerror}", rule="path.changed"
@@ -222,6 +226,7 @@ class PathPolicy:
         """Up to `max_bytes + 1` bytes of a regular file (the extra byte detects truncation) and its size."""
         if resolved == self.root:
             raise PolicyViolation(f"cannot read {requested!r}: it is a directory", rule="path.not_a_file")
+        require_nofollow_dir_fds()
         try:
             dir_fd = self.open_dir(resolved.parent)
         except NotFoundError:
@@ -245,6 +250,11 @@ class PathPolicy:
             return _read_up_to(fd, max_bytes + 1), info.st_size
         finally:
             os.close(fd)
+
+
+def _dir_flags() -> int:
+    """Flags to open a directory without following a symlink; read at call time, after the platform check."""
+    return os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _fold(name: str) -> str:
@@ -346,14 +356,14 @@ def _open_child_dir(parent_fd: int, name: str, *, create: bool) -> int:
     """Open (or make, with `create`) the directory `name` under `parent_fd`, never through a symlink."""
     try:
         try:
-            return os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+            return os.open(name, _dir_flags(), dir_fd=parent_fd)
         except FileNotFoundError:
             if not create:
                 raise NotFoundError(f"directory {name!r} does not exist") from None
         # Made concurrently is fine: the O_NOFOLLOW open below still checks what it is.
         with contextlib.suppress(FileExistsError):
             os.mkdir(name, 0o755, dir_fd=parent_fd)
-        return os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        return os.open(name, _dir_flags(), dir_fd=parent_fd)
     except OSError as exc:
         if exc.errno in _SWAPPED_ERRNOS:
             raise PolicyViolation(

@@ -5,7 +5,8 @@ group, then, on Linux, every process of ours in its session or carrying its `AO_
 the environment, found by a bounded sweep of /proc (stopped first so none can fork away, then
 killed). That catches `setsid` grandchildren and double-forked daemons without cgroups. Limit: a
 process that both leaves the session and scrubs its environment escapes; without /proc (macOS)
-only the group is killed.
+only the group is killed. Without process groups (Windows) a timeout could not kill what a command
+starts, so every command is refused (`platform.no_process_groups`) before anything runs.
 
 Git never runs a program the repository's config names (`git_config`). Output is drained to the
 end but only the first `output_cap` bytes per stream are kept, so a chatty command cannot exhaust
@@ -34,6 +35,7 @@ from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.commands import ParsedCommand, safe_search_path
 from agent_orchestrator.policies.git_config import BASELINE, check_git_arguments, is_git, repository_overrides
 from agent_orchestrator.policies.git_scope import check_git_scope
+from agent_orchestrator.policies.platform import require_process_groups
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.sensitive_output import Filtered, SensitiveReason, withhold_sensitive
 
@@ -167,10 +169,11 @@ async def run_command(
     `sensitive` (a path's reason to be secret, or None) withholds such files' content from the output.
     A git command whose repository config cannot be neutralised, or (given `workspace`) whose repository
     reaches outside the workspace or that names a non-commit object, raises `PolicyViolation` and never
-    starts.
+    starts; so does every command on a platform without process groups.
     """
     if timeout_s <= 0 or output_cap < 0:
         raise UsageError(f"timeout_s must be > 0 and output_cap >= 0 (got {timeout_s!r}, {output_cap!r})")
+    require_process_groups()
     if not os.path.isabs(parsed.program):
         raise PolicyViolation(f"{parsed.program!r} is not an absolute path", rule="command.executable_path")
     env = command_env(os.environ, workspace=os.path.realpath(cwd), extra=extra_env)

@@ -8,6 +8,8 @@ relative to a directory fd that `PathPolicy.open_dir` reached without following 
 directory swapped for a symlink after the check is refused, and a target file swapped for a
 symlink is replaced as a link (the link goes, its target is never written). Missing parent
 directories are created one at a time inside the root, so a patch can add files in new folders.
+Where the platform lacks no-follow, directory-relative calls (Windows), writes, deletes and the
+reads a preview needs are refused (`platform.no_nofollow`) before anything is touched.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from agent_orchestrator.errors import NotFoundError, PolicyViolation
 from agent_orchestrator.policies.paths import PathPolicy
+from agent_orchestrator.policies.platform import require_nofollow_dir_fds
 
 if TYPE_CHECKING:
     from agent_orchestrator.config import Settings
@@ -31,7 +34,6 @@ WriteMode = Literal["write", "dry_run"]
 
 NEW_FILE_MODE = 0o644
 DIFF_READ_LIMIT = 8 * 1024 * 1024
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def safe_write_text(policy: PathPolicy, path: str | Path, text: str) -> Path:
     An existing file keeps its permission bits; a new one gets 0644. A failure at any point leaves
     the old file intact and no temp file behind.
     """
+    require_nofollow_dir_fds()
     target = policy.resolve_write(path)
     data = text.encode("utf-8")
     dir_fd = policy.open_dir(target.parent, create=True)
@@ -124,6 +127,7 @@ def safe_write_text(policy: PathPolicy, path: str | Path, text: str) -> Path:
 
 def safe_delete(policy: PathPolicy, path: str | Path) -> Path:
     """Delete a workspace file (a symlink is removed, never its target); returns the real path deleted."""
+    require_nofollow_dir_fds()
     target = policy.resolve_write(path)
     try:
         dir_fd = policy.open_dir(target.parent)
@@ -148,6 +152,7 @@ def write_or_preview(
     max_bytes: int = DIFF_READ_LIMIT,
 ) -> WriteResult:
     """Diff `text` (None deletes the file) against the current content; write only if `decision` allows."""
+    require_nofollow_dir_fds()
     target = policy.resolve_write(path)
     relative = policy.relative(target)
     before = _current_text(policy, target, max_bytes)
@@ -200,7 +205,8 @@ def _existing_mode(dir_fd: int, name: str, requested: str) -> int | None:
 def _replace_in_dir(dir_fd: int, name: str, data: bytes, mode: int) -> None:
     """Write `data` to a fresh temp file beside `name`, fsync it, then rename it over `name`."""
     temp_name = f".{name[:200]}.{secrets.token_hex(4)}.ao-tmp"
-    fd = os.open(temp_name, _TEMP_FLAGS, 0o600, dir_fd=dir_fd)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # read after the platform check
+    fd = os.open(temp_name, flags, 0o600, dir_fd=dir_fd)
     try:
         try:
             _write_all(fd, data)

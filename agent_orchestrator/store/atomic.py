@@ -7,26 +7,51 @@ unattributed ones older than an hour, and never a live writer's.
 
 The state dir is created 0700; one of ours (it has our `.gitignore`) that others can enter is
 tightened to 0700 the first time this process uses it.
+
+POSIX-only calls are probed, never assumed at import: without `fcntl` (Windows) `file_lock`
+refuses with a `StoreError` (so saving profiles is refused, never done unlocked); the directory
+fsync after a replace and the mode tightening (POSIX permission bits) are skipped where the
+platform has no such thing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import importlib.util
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Generator
 from pathlib import Path
 
+from agent_orchestrator.errors import StoreError
 from agent_orchestrator.store.process import ProcessIdentity
 
 STALE_TEMP_AGE_S = 3600.0
 PRIVATE_DIR = 0o700
 _IGNORE_HEADER = "# agent-orchestrator state: not for version control\n"
 _secured_dirs: set[Path] = set()
+
+
+def flock_supported() -> bool:
+    """`fcntl.flock` (an advisory whole-file lock between processes) is available here."""
+    try:
+        return importlib.util.find_spec("fcntl") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+SUPPORTS_FLOCK: bool = flock_supported()
+# A directory can be opened to fsync it (a rename's durability); not on Windows, where it is skipped.
+SUPPORTS_DIR_FSYNC: bool = os.name == "posix"
+FLOCK_REFUSAL = (
+    f"this platform ({sys.platform}) has no file locks (fcntl), so state files that concurrent "
+    "processes update (worker profiles) cannot be saved safely; saving is refused. Run the orchestrator "
+    "under WSL or on Linux/macOS"
+)
 
 
 def _temp_prefix(path: Path) -> str:
@@ -52,6 +77,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+    if not SUPPORTS_DIR_FSYNC:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -90,7 +117,14 @@ def remove_stale_temps(path: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def file_lock(path: Path) -> Generator[None]:
-    """Hold an exclusive advisory lock on `<path>.lock` for the duration of the block."""
+    """Hold an exclusive advisory lock on `<path>.lock` for the duration of the block.
+
+    Raises `StoreError` before touching anything where the platform has no `fcntl` (Windows).
+    """
+    if not SUPPORTS_FLOCK:
+        raise StoreError(FLOCK_REFUSAL)
+    import fcntl  # only here: the module does not exist on Windows
+
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     with open(lock_path, "a+b") as handle:
@@ -102,7 +136,12 @@ def file_lock(path: Path) -> Generator[None]:
 
 
 def tighten(path: Path, mode: int) -> None:
-    """Set `mode` on a file or dir we own if group or others have any access to it; leave others' alone."""
+    """Set `mode` on a file or dir we own if group or others have any access to it; leave others' alone.
+
+    A no-op without POSIX owners and permission bits (Windows: the user profile's ACLs apply).
+    """
+    if not hasattr(os, "getuid"):
+        return
     with contextlib.suppress(FileNotFoundError):
         info = path.stat()
         if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:

@@ -4,7 +4,9 @@ A pid alone is no identity: pids are reused. On Linux the process start time (fi
 `/proc/PID/stat`, clock ticks since boot) and the boot id (`/proc/sys/kernel/random/boot_id`) pin
 one process for good, so a reused pid or a reboot is never mistaken for the same process.
 Elsewhere only host and pid are known: a process whose pid was reused reads as still alive.
-Processes on another host cannot be checked at all; they are never declared gone.
+Processes on another host cannot be checked at all; they are never declared gone. Nor are any
+where signals are not POSIX (Windows): there `os.kill(pid, 0)` would terminate the process rather
+than ask about it, so it is never called.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def pid_ended(pid: int) -> bool:
     """True only when no process (other than a zombie) has this pid on this host."""
     if pid <= 0:
         return False  # not a process id: cannot tell (and os.kill(0) would mean the process group)
+    if os.name != "posix":
+        return False  # Windows: os.kill(pid, 0) is TerminateProcess, not a probe; cannot tell
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

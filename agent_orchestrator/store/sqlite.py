@@ -6,6 +6,7 @@ never corrupts the file), which keeps recording off a workflow's critical path.
 The files hold redacted but private records (goals, diffs, decisions): the database is created
 0600 before SQLite opens it (its -wal and -shm files take the database's mode), and an existing
 database, -wal or -shm file of ours that others can read is tightened to 0600 when first opened.
+(On Windows the mode bits mean nothing; the files are as private as the state dir's ACLs.)
 Text that is not valid UTF-8 reads with replacement characters instead of failing the whole query.
 """
 
