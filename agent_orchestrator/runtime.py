@@ -4,11 +4,14 @@ Built once per server; tests build it with a scripted model factory and a tempor
 With no workspace (`Settings.workspace_root` is None: AO_WORKSPACE_ROOT unset and the server
 started in `/` or the home directory) there is no safety policy: `Runtime.safety` raises a
 `UsageError` saying what to set, so tools that read, run or write refuse, and the others work.
+A tool's `repository` argument runs its workflow on `for_repository(...)`: the same services with
+the safety policy of that repository (one inside AO_ALLOWED_ROOTS or the workspace).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.errors import UsageError
@@ -38,6 +41,22 @@ class Runtime:
         if self.workspace_safety is None:
             raise UsageError(self.settings.no_workspace_message())
         return self.workspace_safety
+
+    def for_workspace(self, root: Path) -> Runtime:
+        """A copy working on `root` (absolute, already checked): its own safety policy, the same audit log,
+        stores, redaction and model factory; state stays in the configured state dir."""
+        policy_settings = self.settings.model_copy(update={"ao_workspace_root": root})
+        return replace(self, workspace_safety=SafetyPolicy.create(policy_settings, self.redact, self.audit))
+
+    def for_repository(self, repository: str | None) -> Runtime:
+        """This runtime (None) or one for a caller's `repository`; a `UsageError` when it is not allowed
+        (see `Settings.repository_root`)."""
+        if repository is None:
+            return self
+        root = self.settings.repository_root(repository)
+        if self.workspace_safety is not None and self.workspace_safety.root == root:
+            return self
+        return self.for_workspace(root)
 
     @classmethod
     def create(cls, settings: Settings | None = None, model_factory: ModelFactory | None = None) -> Runtime:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from fastmcp import Client
 from scripted import SEED, scripted_factory
 
+from agent_orchestrator.cli import main
 from agent_orchestrator.config import load_settings, state_dir_problem
 from agent_orchestrator.config.sources import default_user_state_dir
 from agent_orchestrator.errors import ConfigError, UsageError
@@ -140,3 +142,101 @@ def test_a_placeholder_key_is_not_configured(placeholder: str, monkeypatch: pyte
 def test_placeholder_shapes() -> None:
     assert looks_like_placeholder("<key>") and looks_like_placeholder("your-key") and looks_like_placeholder(" ")
     assert not looks_like_placeholder(KEY)
+
+
+@pytest.fixture
+def roots(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """A workspace, an allowed root holding repository `b`, and a directory outside both."""
+    paths = {name: isolated_env / name for name in ("workspace", "allowed", "outside")}
+    for path in paths.values():
+        path.mkdir()
+    (paths["allowed"] / "b").mkdir()
+    (paths["allowed"] / "b" / "app.py").write_text("x = 1\n")
+    (paths["allowed"] / "escape").symlink_to(paths["outside"])
+    monkeypatch.setenv("AO_WORKSPACE_ROOT", str(paths["workspace"]))
+    monkeypatch.setenv("AO_ALLOWED_ROOTS", f" {paths['allowed']} ,")
+    return {name: path.resolve() for name, path in paths.items()}
+
+
+def test_allowed_roots_are_read_comma_separated_and_resolved(roots: dict[str, Path]) -> None:
+    settings = load_settings()
+    assert settings.ao_allowed_roots == [roots["allowed"]]
+    assert settings.allowed_roots == (roots["workspace"], roots["allowed"])
+
+
+@pytest.mark.parametrize("where", ["/", "home", "above-home", "missing", "relative"])
+def test_an_unsafe_or_missing_allowed_root_is_refused(
+    where: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "users" / "you"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    value = {"/": "/", "home": str(home), "above-home": str(home.parent)}.get(where)
+    value = value or {"missing": str(tmp_path / "missing"), "relative": "users"}[where]
+    monkeypatch.setenv("AO_ALLOWED_ROOTS", f"{tmp_path},{value}")
+    with pytest.raises(ConfigError, match="AO_ALLOWED_ROOTS"):
+        load_settings()
+
+
+def test_a_repository_resolves_inside_an_allowed_root_only(roots: dict[str, Path]) -> None:
+    settings = load_settings()
+    assert settings.repository_root(str(roots["allowed"] / "b")) == roots["allowed"] / "b"
+    assert settings.repository_root(str(roots["workspace"])) == roots["workspace"]
+    for refused in (roots["outside"], roots["allowed"] / "escape", roots["allowed"] / ".." / "outside", Path("/")):
+        with pytest.raises(UsageError, match="not inside AO_ALLOWED_ROOTS"):
+            settings.repository_root(str(refused))
+    with pytest.raises(UsageError, match="not an absolute path"):
+        settings.repository_root("allowed/b")
+    with pytest.raises(UsageError, match="not a directory"):
+        settings.repository_root(str(roots["allowed"] / "b" / "app.py"))
+
+
+def test_a_runtime_for_a_repository_shares_state_and_audit(roots: dict[str, Path]) -> None:
+    runtime = Runtime.create(load_settings(), scripted_factory(SEED))
+    other = runtime.for_repository(str(roots["allowed"] / "b"))
+    assert other.safety.root == roots["allowed"] / "b" and runtime.safety.root == roots["workspace"]
+    assert other.audit is runtime.audit and other.runs is runtime.runs and other.profiles is runtime.profiles
+    assert other.model_factory is runtime.model_factory and other.settings is runtime.settings
+    assert runtime.for_repository(None) is runtime
+    assert other.safety.read_file("app.py", max_bytes=100).text == "x = 1\n"
+
+
+@pytest.mark.anyio
+async def test_tools_take_a_repository_and_refuse_one_outside(roots: dict[str, Path]) -> None:
+    runtime = Runtime.create(load_settings(), scripted_factory(SEED))
+    async with Client(create_server(runtime)) as client:
+        review = await client.call_tool(
+            "review", {"files": ["app.py"], "repository": str(roots["allowed"] / "b")}, raise_on_error=False
+        )
+        refused = await client.call_tool(
+            "validate", {"commands": ["git status"], "repository": str(roots["outside"])}, raise_on_error=False
+        )
+    # The path policy let app.py through: the review reached its (scripted, unprepared) reviewer model.
+    assert "Review part 1 of 1" in str(review.content[0]), review
+    assert refused.is_error and "AO_ALLOWED_ROOTS" in str(refused.content[0])
+
+
+def test_a_workspace_less_server_works_in_an_allowed_repository(
+    at_root: Path, roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AO_WORKSPACE_ROOT")
+    settings = load_settings()
+    assert settings.workspace_root is None and settings.allowed_roots == (roots["allowed"],)
+    assert "AO_ALLOWED_ROOTS" in settings.no_workspace_message()
+    runtime = Runtime.create(settings, scripted_factory(SEED))
+    assert runtime.for_repository(str(roots["allowed"] / "b")).safety.root == roots["allowed"] / "b"
+
+
+def test_ao_takes_repository_relative_to_its_directory(
+    roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(roots["allowed"])
+    monkeypatch.setenv("AO_ALLOWED_COMMANDS", "ls")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "--command", "ls", "--repository", "b", "--json"])
+    assert exit_info.value.code == 0, capsys.readouterr()
+    assert "app.py" in json.loads(capsys.readouterr().out)["results"][0]["stdout_tail"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "--command", "ls", "--repository", str(roots["outside"])])
+    message = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--repository" in message and "AO_ALLOWED_ROOTS" in message, message

@@ -29,6 +29,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _add_repository(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repository",
+        metavar="DIR",
+        help="the repository to work in: inside AO_ALLOWED_ROOTS or the workspace (default: the workspace)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ao",
@@ -69,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--timeout", type=_seconds, default=300.0, help="seconds per command, 0 < S <= 3600 (default 300)"
     )
+    _add_repository(validate)
     _add_json(validate)
 
     plan = commands.add_parser("plan", help="plan a goal with the leader")
@@ -80,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a workspace file the leader should read (repeatable)",
     )
+    _add_repository(plan)
     _add_json(plan)
 
     run = commands.add_parser("run", help="run a workflow")
@@ -97,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply accepted patches (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false)",
     )
+    _add_repository(run)
     _add_json(run)
 
     review = commands.add_parser("review", help="review a change: git range, diff file or whole files")
@@ -104,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--diff", dest="diff_range", metavar="RANGE", help="a git range, e.g. main...HEAD")
     source.add_argument("--diff-file", metavar="FILE", help="a unified diff file in the workspace")
     source.add_argument("--file", dest="files", action="append", metavar="FILE", help="a whole file (repeatable)")
+    _add_repository(review)
     _add_json(review)
 
     fix = commands.add_parser("fix", help="fix the errors in a tool's log")
@@ -116,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply and validate (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false); --apply is the old name",
     )
+    _add_repository(fix)
     _add_json(fix)
 
     workflows = commands.add_parser("workflows", help="the workflows and their graphs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -145,6 +146,15 @@ def _move_keys(args: argparse.Namespace) -> int:
 
 
 def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
+    """Map parsed arguments to (tool name, tool arguments, show progress); `--repository` made absolute."""
+    tool, arguments, show = _tool_arguments(args)
+    repository: str | None = getattr(args, "repository", None)
+    if repository is not None:
+        arguments["repository"] = os.path.abspath(os.path.expanduser(repository)) if repository else repository
+    return tool, arguments, show
+
+
+def _tool_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
     """Map parsed arguments to (tool name, tool arguments, show progress)."""
     if args.command == "worker" and args.worker_command == "interview":
         if (args.provider is None) != (args.model is None):
@@ -229,6 +239,7 @@ CLI_WORDS: dict[str, str] = {
     "commands": "--command",
     "cwd": "--cwd",
     "timeout_s": "--timeout",
+    "repository": "--repository",
     "get_run": "ao runs show",
     "list_runs": "ao runs list",
     "list_workers": "ao worker list",

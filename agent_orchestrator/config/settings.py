@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agent_orchestrator.config.sources import (
     CONFIG_FILE_VARIABLES,
@@ -34,7 +34,7 @@ from agent_orchestrator.config.sources import (
     user_config_path,
     workspace_env_files,
 )
-from agent_orchestrator.errors import ConfigError
+from agent_orchestrator.errors import ConfigError, UsageError
 from agent_orchestrator.urls import InvalidURLError, split_http_url, url_password
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
@@ -60,7 +60,15 @@ def _parse_command_list(value: object) -> object:
     return value
 
 
+def _parse_path_list(value: object) -> object:
+    """`AO_ALLOWED_ROOTS`: comma-separated directories (a list is taken as is)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 StrictBool = Annotated[bool, BeforeValidator(parse_bool)]
+PathList = Annotated[list[Path], NoDecode, BeforeValidator(_parse_path_list)]
 CommandList = Annotated[list[str] | None, BeforeValidator(_parse_command_list)]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -104,6 +112,8 @@ class Settings(BaseSettings):
     ao_state_dir: Path = Path(".ao")
     # Default: the working directory, unless it is `/` or the home directory (see `workspace_root`).
     ao_workspace_root: Path = Path(".")
+    # Further repositories a caller may name (a tool's `repository`); the workspace is always allowed.
+    ao_allowed_roots: PathList = Field(default_factory=list[Path])
     ao_audit_retention_days: float = Field(default=30.0, gt=0, le=3650)
     ao_audit_max_rows: int = Field(default=50_000, ge=100, le=10_000_000)
     ao_interview_concurrency: int = Field(default=4, ge=1, le=64)
@@ -147,6 +157,7 @@ class Settings(BaseSettings):
         problem = state_dir_problem(self.ao_state_dir, self._workspace)
         if problem:
             raise ValueError(f"AO_STATE_DIR {str(self.ao_state_dir)!r} {problem}")
+        self.ao_allowed_roots = [_allowed_root(root) for root in self.ao_allowed_roots]
         return self
 
     @property
@@ -155,6 +166,11 @@ class Settings(BaseSettings):
         directory `/` or the home directory, where hosts often start servers."""
         return self._workspace
 
+    @property
+    def allowed_roots(self) -> tuple[Path, ...]:
+        """The directories a caller's `repository` may be in: the workspace (if any), then AO_ALLOWED_ROOTS."""
+        return (*([self._workspace] if self._workspace else []), *self.ao_allowed_roots)
+
     def no_workspace_message(self) -> str:
         """What to set when a tool needs a workspace and there is none."""
         return (
@@ -162,7 +178,34 @@ class Settings(BaseSettings):
             "(MCP hosts often start servers there), which is never used as the workspace. Set AO_WORKSPACE_ROOT "
             "to the repository's directory in the host entry's env (`ao mcp config <host> --workspace DIR` "
             "prints such an entry), or run `ao` inside the repository"
+            + ("; or name a `repository` inside AO_ALLOWED_ROOTS" if self.ao_allowed_roots else "")
         )
+
+    def repository_root(self, repository: str) -> Path:
+        """A caller's `repository` as a workspace root: an absolute directory inside one of `allowed_roots`
+        (resolved, symlinks included), never `/` or home. A `UsageError` naming AO_ALLOWED_ROOTS otherwise."""
+        allowed = self.allowed_roots
+        where = (
+            "AO_ALLOWED_ROOTS (" + ", ".join(map(str, self.ao_allowed_roots)) + ")"
+            if self.ao_allowed_roots
+            else "AO_ALLOWED_ROOTS (not set)"
+        )
+        where += f" or the configured workspace ({self._workspace})" if self._workspace else ""
+        if not Path(repository).is_absolute():
+            raise UsageError(f"`repository` {repository!r} is not an absolute path")
+        root = Path(os.path.realpath(repository))
+        if not any(root == base or base in root.parents for base in allowed):
+            raise UsageError(
+                f"`repository` {repository!r} is not inside {where}; add its directory to AO_ALLOWED_ROOTS "
+                "in the server's env to allow it"
+            )
+        if reason := unsafe_workspace_reason(root):
+            raise UsageError(f"`repository` {repository!r} is {reason}, which is never a workspace")
+        if not root.is_dir():
+            raise UsageError(f"`repository` {repository!r} is not a directory")
+        if problem := state_dir_problem(self.ao_state_dir, root):
+            raise UsageError(f"`repository` {repository!r}: the state dir AO_STATE_DIR {problem}")
+        return root
 
     @classmethod
     def secret_variables(cls) -> list[str]:
@@ -222,6 +265,21 @@ def unsafe_workspace_reason(root: Path) -> str | None:
     if root in home.parents:
         return "a directory above your home directory"
     return None
+
+
+def _allowed_root(root: Path) -> Path:
+    """One AO_ALLOWED_ROOTS entry, resolved: an existing absolute directory, not `/`, home or above."""
+    if not root.is_absolute():
+        raise ValueError(f"AO_ALLOWED_ROOTS entry {str(root)!r} is not an absolute path")
+    resolved = Path(os.path.realpath(root))
+    if not resolved.is_dir():
+        raise ValueError(f"AO_ALLOWED_ROOTS entry {str(root)!r} is not an existing directory")
+    if reason := unsafe_workspace_reason(resolved):
+        raise ValueError(
+            f"AO_ALLOWED_ROOTS entry {str(root)!r} is {reason}, which would make every file under it readable "
+            "to the tools; list the repositories' directories (or a directory holding only them)"
+        )
+    return resolved
 
 
 def _default_workspace() -> tuple[Path | None, str]:

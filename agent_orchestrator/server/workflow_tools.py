@@ -34,6 +34,16 @@ MODEL_WORKFLOW = ToolAnnotations(
 )
 
 
+# Every tool that reads, runs or writes workspace files takes it; the server checks it (`Runtime.for_repository`).
+Repository = Annotated[
+    str | None,
+    Field(
+        description="Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the "
+        "configured workspace; default: the configured workspace"
+    ),
+]
+
+
 def progress_of(ctx: Context) -> ProgressCallback:
     """A workflow progress callback that sends MCP progress notifications."""
 
@@ -59,11 +69,14 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         ],
         cwd: Annotated[str | None, Field(description="Directory inside the workspace; default its root")] = None,
         timeout_s: Annotated[float, Field(gt=0, le=3600, description="Deadline per command, seconds")] = 300.0,
+        repository: Repository = None,
     ) -> ValidationReport:
         """Check a change deterministically: run commands (no shell) and return passed|failed with each
         command's exit code, output tails and parsed errors. No model calls. A command off the allowlist is
         refused in its result, not run."""
-        return await validate_flow.validate(runtime, commands, cwd=cwd, timeout_s=timeout_s)
+        return await validate_flow.validate(
+            runtime.for_repository(repository), commands, cwd=cwd, timeout_s=timeout_s
+        )
 
     @server.tool(annotations=MODEL_WORKFLOW)
     @edge
@@ -79,13 +92,18 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
             list[str] | None,
             Field(description="Up to 100 workspace files, reviewed whole; or diff_range or diff_file"),
         ] = None,
+        repository: Repository = None,
     ) -> ReviewResult:
         """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
         missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings that
         each cite a file and line of the diff, plus withheld sensitive files. Read-only. Fails on a range
         that is not commits or a path the policy refuses."""
         return await review_flow.review(
-            runtime, diff_range=diff_range, diff_file=diff_file, files=files, progress=progress_of(ctx)
+            runtime.for_repository(repository),
+            diff_range=diff_range,
+            diff_file=diff_file,
+            files=files,
+            progress=progress_of(ctx),
         )
 
     @server.tool(annotations=MODEL_WORKFLOW)
@@ -96,12 +114,13 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         context_files: Annotated[
             list[str] | None, Field(description="Workspace files the leader should read")
         ] = None,
+        repository: Repository = None,
     ) -> PlanResult:
         """Plan without doing: steps with task types and dependencies, a worker assignment per step from
         the saved profiles, risks, validation. Cost: 1-2 leader model calls. Read-only. Fails without a
         leader model, or when the plan fails its checks twice."""
         return await planning_flow.plan(
-            runtime, goal, context_files=context_files or (), progress=progress_of(ctx)
+            runtime.for_repository(repository), goal, context_files=context_files or (), progress=progress_of(ctx)
         )
 
     @server.tool(annotations=WRITES_FILES)
@@ -121,13 +140,14 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         write: Annotated[
             bool, Field(description="Apply accepted patches; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false")
         ] = False,
+        repository: Repository = None,
     ) -> LeaderWorkerResult:
         """Do a goal: plan, give each step to a qualified worker (else the leader), check every output,
         leader accepts, revises (max 3) or rejects. Returns succeeded|partial|failed with per-step outputs
         and patches; dry-run unless write. Cost: leader and worker model calls per step (may interview
         the configured worker first)."""
         return await leader_worker_flow.leader_worker(
-            runtime,
+            runtime.for_repository(repository),
             goal,
             scope=scope,
             context_files=context_files or (),
@@ -152,13 +172,18 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
                 json_schema_extra={"deprecated": True},
             ),
         ] = None,
+        repository: Repository = None,
     ) -> FixResult:
         """Fix a failing build or test: parse the log, read scoped context, propose root cause, a checked patch
         and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot,
         apply, validate, restore every file if validation fails. Cost: fixer model calls. Fails on paths
         outside the workspace."""
         return await fix_flow.fix_error(
-            runtime, error_log=error_log, scope=scope, write=write or bool(apply), progress=progress_of(ctx)
+            runtime.for_repository(repository),
+            error_log=error_log,
+            scope=scope,
+            write=write or bool(apply),
+            progress=progress_of(ctx),
         )
 
     @server.tool(annotations=READ_ONLY)
