@@ -14,13 +14,12 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from saved_profiles import make_profile
 
 from agent_orchestrator.config import load_settings
-from agent_orchestrator.domain.profile import Reliability, RoutingPolicy, WorkerCapabilityProfile
 from agent_orchestrator.errors import PolicyViolation, StoreError
 from agent_orchestrator.policies import platform
 from agent_orchestrator.policies.commands import ParsedCommand
@@ -77,37 +76,6 @@ def safety(workspace: Path) -> tuple[SafetyPolicy, AuditTrail]:
     )
     audit = AuditTrail()
     return SafetyPolicy.create(settings, Redactor(), audit), audit
-
-
-def make_profile(worker_id: str) -> WorkerCapabilityProfile:
-    now = datetime.now(UTC)
-    provider, _, model = worker_id.partition(":")
-    return WorkerCapabilityProfile(
-        worker_id=worker_id,
-        provider=provider,
-        model=model,
-        base_url=None,
-        endpoint_fingerprint="f" * 16,
-        status="limited",
-        scores={},
-        supported_task_types=["summarization"],
-        unsupported_task_types=[],
-        reasons=[],
-        recommended_actions=[],
-        routing_policy=RoutingPolicy(
-            max_task_complexity="low",
-            leader_review_required=True,
-            codegen_allowed=False,
-            patch_generation_allowed=False,
-        ),
-        reliability=Reliability(cases=1, answered=1, transport_failures=0, timeouts=0, retries=0),
-        typescript_check="n/a",
-        evaluated_at=now,
-        expires_at=now + timedelta(days=7),
-        suite_version="2026.11.1",
-        seed=1,
-        duration_ms=1,
-    )
 
 
 # --- the probes -------------------------------------------------------------------------------

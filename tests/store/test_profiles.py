@@ -9,48 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from saved_profiles import make_profile
 
-from agent_orchestrator.domain.profile import (
-    Reliability,
-    RoutingPolicy,
-    WorkerCapabilityProfile,
-)
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError
 from agent_orchestrator.interview.freshness import stale_reasons
 from agent_orchestrator.store import atomic
 from agent_orchestrator.store.profiles import ProfileStore
-
-
-def make_profile(worker_id: str, **changes: object) -> WorkerCapabilityProfile:
-    now = datetime.now(UTC)
-    provider, _, model = worker_id.partition(":")
-    profile = WorkerCapabilityProfile(
-        worker_id=worker_id,
-        provider=provider,
-        model=model,
-        base_url=None,
-        endpoint_fingerprint="f" * 16,
-        status="limited",
-        scores={},
-        supported_task_types=["summarization"],
-        unsupported_task_types=[],
-        reasons=[],
-        recommended_actions=[],
-        routing_policy=RoutingPolicy(
-            max_task_complexity="low",
-            leader_review_required=True,
-            codegen_allowed=False,
-            patch_generation_allowed=False,
-        ),
-        reliability=Reliability(cases=1, answered=1, transport_failures=0, timeouts=0, retries=0),
-        typescript_check="n/a",
-        evaluated_at=now,
-        expires_at=now + timedelta(days=7),
-        suite_version="2026.11.1",
-        seed=1,
-        duration_ms=1,
-    )
-    return profile.model_copy(update=changes)
 
 
 def test_save_then_get_round_trips(tmp_path: Path) -> None:
