@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from _common import isolated_state, median_seconds
+from processes import initialize_requests  # tests/ is on the path (see _common)
 
 HERE = Path(__file__).resolve().parent
 BARE_CLIENT = """
@@ -35,20 +36,7 @@ anyio.run(main)
 
 
 def _requests() -> bytes:
-    messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "b", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-    ]
+    messages = [*initialize_requests("bench"), {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]
     return b"".join(json.dumps(message).encode() + b"\n" for message in messages)
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 
 def ao_command() -> list[str]:
     """The `ao` of the interpreter running the tests (or `python -m agent_orchestrator.cli`)."""
@@ -64,3 +66,13 @@ def http_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def run_ao(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run `ao ARGV` in-process: (exit code, stdout, stderr)."""
+    from agent_orchestrator.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err

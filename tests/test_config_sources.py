@@ -8,8 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from processes import run_ao as run
 
-from agent_orchestrator.cli import main
 from agent_orchestrator.config import load_settings
 from agent_orchestrator.config.sources import default_user_config_path, user_config_path
 from agent_orchestrator.errors import ConfigError, UsageError
@@ -24,13 +24,6 @@ def user_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.parent.mkdir(parents=True)
     monkeypatch.setenv("AO_CONFIG_FILE", str(path))
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def test_default_location_follows_xdg_config_home(tmp_path: Path) -> None:

@@ -8,13 +8,13 @@ the content is withheld, the file named and the lines counted.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastmcp import Client
+from git_repos import git
 
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.repo.git import diff_range, status
@@ -27,12 +27,6 @@ pytestmark = pytest.mark.anyio
 CANARY = "canary-env-5e2b7d19c4"  # no key shape: redaction would not hide it, only withholding does
 KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz"
 READS = ["git status", "git diff", "git log -p", "git show", "git show HEAD", "git diff HEAD~1"]
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env)
 
 
 @pytest.fixture(autouse=True)

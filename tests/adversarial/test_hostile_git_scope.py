@@ -8,12 +8,11 @@ read files outside the workspace.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from fastmcp import Client
+from git_repos import git
 from scripted import SEED, scripted_factory
 
 from agent_orchestrator.config import load_settings
@@ -24,12 +23,6 @@ from agent_orchestrator.server.app import create_server
 pytestmark = pytest.mark.anyio
 
 CANARY = "canary-scope-7f3a91c2"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_CONFIG_NOSYSTEM": "1"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from fastmcp import Client
-from processes import ao_command, free_port, http_server
+from processes import ao_command, free_port, http_server, initialize_requests
 from pydantic import SecretStr
 
 from agent_orchestrator.config import Settings
@@ -22,12 +22,7 @@ from agent_orchestrator.server.http import is_loopback, normalize_origin, plan_h
 
 pytestmark = pytest.mark.anyio
 TOKEN = "hostile-test-" + "k3y0123456789abcdefXYZ"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
+INITIALIZE = initialize_requests("t")[0]
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 

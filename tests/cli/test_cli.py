@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from inline_snapshot import snapshot
+from processes import run_ao as run
 from scripted import SEED, scripted_factory
 
-from agent_orchestrator.cli import commands, main
+from agent_orchestrator.cli import commands
 
 SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
 
@@ -21,13 +22,6 @@ SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.te
 def scripted_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI builds its own server: its model seam (`commands.MODEL_FACTORY`) gets scripted workers."""
     monkeypatch.setattr(commands, "MODEL_FACTORY", scripted_factory(SEED))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def test_help_does_not_import_the_agent_stack() -> None:

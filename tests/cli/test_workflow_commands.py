@@ -7,10 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from processes import run_ao as run
 from scripted_models import answering
 from workflows.scripted_agents import Script, step_plan
 
-from agent_orchestrator.cli import build_parser, commands, main
+from agent_orchestrator.cli import build_parser, commands
 
 TWO_STEPS = step_plan(("s1", "summarization", []), ("s2", "code_explanation", ["s1"]))
 
@@ -23,13 +24,6 @@ def script(monkeypatch: pytest.MonkeyPatch) -> Script:
     monkeypatch.setenv("LEADER_MODEL_NAME", "leader")
     monkeypatch.setenv("LEADER_MODEL_BASE_URL", "http://scripted.test/v1")
     return script
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def test_plan_prints_steps_and_assignments(script: Script, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from git_repos import git
 
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
@@ -30,12 +31,6 @@ GIT_COMMANDS = ["git status", "git diff", "git log -p", "git show HEAD", "git di
 
 def entry(key: str, value: str | None = "x", scope: str = "local") -> ConfigEntry:
     return ConfigEntry(scope, "file:.git/config" if scope == "local" else "file:/home/u/.gitconfig", key, value)
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fakes import AuditTrail
 from saved_profiles import make_profile
 
 from agent_orchestrator.config import load_settings
@@ -26,32 +25,13 @@ from agent_orchestrator.policies.commands import ParsedCommand
 from agent_orchestrator.policies.paths import PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import run_command
-from agent_orchestrator.policies.safety import AuditDecision, AuditKind, SafetyPolicy
+from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.policies.writes import WriteDecision, safe_delete, safe_write_text
 from agent_orchestrator.store import atomic
 from agent_orchestrator.store.profiles import ProfileStore
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE = WriteDecision("write", "write: test")
-
-
-@dataclass
-class AuditTrail:
-    """An audit sink that keeps (kind, decision, rule) of every decision."""
-
-    records: list[tuple[str, str, str | None]] = field(default_factory=list[tuple[str, str, str | None]])
-
-    def record(
-        self,
-        kind: AuditKind,
-        action: str,
-        decision: AuditDecision,
-        reason: str,
-        *,
-        rule: str | None = None,
-        details: Mapping[str, object] | None = None,
-    ) -> None:
-        self.records.append((kind, decision, rule))
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

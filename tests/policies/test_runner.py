@@ -8,13 +8,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from fakes import AuditTrail
 
 from agent_orchestrator.config import load_settings
 from agent_orchestrator.errors import PolicyViolation
@@ -23,7 +22,7 @@ from agent_orchestrator.policies.commands import CommandPolicy, ParsedCommand
 from agent_orchestrator.policies.paths import PathPolicy
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.runner import TOKEN_VARIABLE, CommandResult, command_env, run_command
-from agent_orchestrator.policies.safety import AuditDecision, AuditKind, SafetyPolicy
+from agent_orchestrator.policies.safety import SafetyPolicy
 
 pytestmark = pytest.mark.anyio
 NO_SECRETS = Redactor()
@@ -180,25 +179,6 @@ async def test_policy_and_runner_together_run_an_allowlisted_command() -> None:
     parsed = CommandPolicy(["git --version"]).check("git --version", cwd=Path.cwd())
     result = await run_command(parsed, cwd=Path.cwd(), redact=NO_SECRETS)
     assert result.succeeded and result.stdout.startswith("git version") and result.duration_ms >= 0
-
-
-@dataclass
-class AuditTrail:
-    """An audit sink that keeps (kind, decision, rule) of every decision."""
-
-    records: list[tuple[str, str, str | None]] = field(default_factory=list[tuple[str, str, str | None]])
-
-    def record(
-        self,
-        kind: AuditKind,
-        action: str,
-        decision: AuditDecision,
-        reason: str,
-        *,
-        rule: str | None = None,
-        details: Mapping[str, object] | None = None,
-    ) -> None:
-        self.records.append((kind, decision, rule))
 
 
 @pytest.mark.parametrize(

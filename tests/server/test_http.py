@@ -11,14 +11,10 @@ import httpx2
 import pytest
 from fastmcp import Client
 from processes import http_server as running_server
+from processes import initialize_requests
 
 pytestmark = pytest.mark.anyio
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
+INITIALIZE = initialize_requests("t")[0]
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 TOKEN = "test-token-" + "0123456789abcdefghij"
 
