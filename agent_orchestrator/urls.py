@@ -23,11 +23,11 @@ def split_http_url(url: str) -> SplitResult:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise InvalidURLError(f"base URL {_shown(text)!r} is not a valid URL ({exc})") from None
+        raise InvalidURLError(f"base URL {strip_credentials(text)!r} is not a valid URL ({exc})") from None
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
-        raise InvalidURLError(f"base URL {_shown(text)!r} must be an http(s) URL with a host")
+        raise InvalidURLError(f"base URL {strip_credentials(text)!r} must be an http(s) URL with a host")
     if port == 0:
-        raise InvalidURLError(f"base URL {_shown(text)!r} has port 0; use a port from 1 to 65535")
+        raise InvalidURLError(f"base URL {strip_credentials(text)!r} has port 0; use a port from 1 to 65535")
     return parts
 
 
@@ -44,8 +44,14 @@ def normalize_base_url(url: str | None) -> str | None:
 
 
 def strip_credentials(url: str) -> str:
-    """Remove a `user:password@` part so a URL can be shown."""
-    return _shown(url)
+    """The URL without its `user:password@` part, so it can be shown; tolerant of URLs too broken to split."""
+    head, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    return f"{head}{sep}{authority}{slash}{tail}"
 
 
 def url_password(url: str | None) -> str | None:
@@ -56,14 +62,3 @@ def url_password(url: str | None) -> str | None:
         return urlsplit(url.strip()).password or None
     except ValueError:
         return None
-
-
-def _shown(url: str) -> str:
-    """The URL without its userinfo; tolerant of URLs too broken to split."""
-    head, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        authority = authority.rsplit("@", 1)[1]
-    return f"{head}{sep}{authority}{slash}{tail}"

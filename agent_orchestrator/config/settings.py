@@ -247,8 +247,10 @@ class Settings(BaseSettings):
 
 # State must never land in git internals or system directories; inside the workspace only as a
 # top-level hidden directory (like `.ao`), so it is neither committed with sources nor mixed into them.
-_SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/proc", "/sys", "/dev", "/System")
-_SYSTEM_DIRS_VAR = ("/var/lib", "/var/log")
+_SYSTEM_DIRS = [
+    Path(name)
+    for name in ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/proc", "/sys", "/dev", "/System")
+] + [Path("/var/lib"), Path("/var/log")]
 
 
 def unsafe_workspace_reason(root: Path) -> str | None:
@@ -298,7 +300,7 @@ def state_dir_problem(state_dir: Path, workspace_root: Path | None) -> str | Non
     root = Path(os.path.realpath(workspace_root)) if workspace_root is not None else None
     if any(part.lower() == ".git" for part in state.parts):
         return "is inside a .git directory; choose a directory outside git internals"
-    if any(state == Path(system) or Path(system) in state.parents for system in _SYSTEM_DIRS + _SYSTEM_DIRS_VAR):
+    if any(state == system or system in state.parents for system in _SYSTEM_DIRS):
         return "is under a system directory; use the default (.ao) or a directory you own"
     if state.parent == state or state.parent.parent == state.parent:
         return "is the filesystem root or directly under it; use the default or a directory you own"

@@ -24,7 +24,6 @@ from agent_orchestrator.providers.registry import (
     parse_model_id,
     resolve_spec,
     role_spec,
-    strip_credentials,
 )
 
 __all__ = [
@@ -45,5 +44,4 @@ __all__ = [
     "parse_model_id",
     "resolve_spec",
     "role_spec",
-    "strip_credentials",
 ]

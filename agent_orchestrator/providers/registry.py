@@ -126,11 +126,6 @@ def normalize_base_url(url: str | None) -> str | None:
         raise ProviderError(str(exc)) from None
 
 
-def strip_credentials(url: str) -> str:
-    """Remove a `user:password@` part so a URL can be shown."""
-    return urls.strip_credentials(url)
-
-
 def parse_model_id(text: str) -> tuple[str, str]:
     """Split `provider:model`; the model part may itself contain colons (`ollama:qwen3:8b`)."""
     provider, sep, model = text.strip().partition(":")
@@ -268,7 +263,7 @@ def _missing_key_message(spec: ModelSpec, settings: Settings, role: Role) -> str
     role_variable = f"{role.upper()}_MODEL_API_KEY"
     if _endpoint(spec) is not None and any(k.provider == spec.provider for k in configured_keys(settings, role)):
         return (
-            f"provider {spec.provider!r} at {strip_credentials(spec.base_url or '')!r}: no key is configured for "
+            f"provider {spec.provider!r} at {spec.base_url!r}: no key is configured for "
             f"that endpoint, and a key is only sent to the endpoint it was configured for; set "
             f"{role.upper()}_MODEL_PROVIDER, {role.upper()}_MODEL_BASE_URL and {role_variable} for it"
         )
