@@ -120,10 +120,18 @@ def readable_user_config(path: Path | None) -> Path | None:
     return path
 
 
+MAX_DOTENV_BYTES = 1_000_000
+
+
 def read_assignments(path: Path) -> list[Assignment]:
-    """Every `NAME=value` line of a dotenv file, in order; unparseable lines are skipped."""
+    """Every `NAME=value` line of a dotenv file, in order; unparseable lines are skipped.
+
+    Only the first `MAX_DOTENV_BYTES` are read: a workspace `.env` is scanned on every command, and a
+    repository could ship a huge one to slow or exhaust it.
+    """
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as handle:
+            text = handle.read(MAX_DOTENV_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return []
     found: list[Assignment] = []

@@ -197,3 +197,14 @@ def test_a_state_dir_in_the_wrong_place_is_refused(
 def test_a_state_dir_in_a_sane_place_is_accepted(state_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AO_STATE_DIR", state_dir)
     assert load_settings().ao_state_dir == Path(state_dir)
+
+
+def test_a_huge_repository_env_file_is_read_only_up_to_a_cap(repo_env: Path) -> None:
+    """A repository cannot slow every command down with a giant `.env`: only the first megabyte is scanned."""
+    from agent_orchestrator.config.sources import MAX_DOTENV_BYTES
+
+    repo_env.write_text(
+        "AO_ALLOW_WRITE=true\n" + "# padding\n" * (MAX_DOTENV_BYTES // 10 + 10) + "AO_DRY_RUN=false\n"
+    )
+    ignored = {item.name for item in load_settings().ignored_workspace_settings()}
+    assert ignored == {"AO_ALLOW_WRITE"}  # the line past the cap was never read
