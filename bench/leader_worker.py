@@ -26,7 +26,7 @@ from scripted_agents import LOW_RISK, Script, make_profile, step_plan
 
 from agent_orchestrator.config import load_settings
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.leader_worker import leader_worker
+from agent_orchestrator.workflows.leader_worker.graph import leader_worker
 
 
 async def timed_run(steps: int, latency: float, concurrency: int) -> tuple[float, int]:

@@ -29,7 +29,7 @@ from agent_orchestrator.repo.logs import parse_log
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
 from agent_orchestrator.workflows.interview import interview_worker
-from agent_orchestrator.workflows.review import review
+from agent_orchestrator.workflows.review.graph import review
 
 pytestmark = pytest.mark.anyio
 SCRIPTED_LEADER = {

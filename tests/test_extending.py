@@ -24,6 +24,7 @@ from agent_orchestrator.agents.build import build_agent
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.prompts.prompt import Data, Prompt
 from agent_orchestrator.config import Settings, load_settings
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.providers import PROVIDERS, ProviderInfo, api_key_for, parse_model_id, resolve_spec
 from agent_orchestrator.runtime import Runtime
@@ -33,7 +34,7 @@ from agent_orchestrator.server.edge import at_edge
 from agent_orchestrator.server.workflow_tools import progress_of
 from agent_orchestrator.workflows import catalog
 from agent_orchestrator.workflows.graphs import build_graph, node_names
-from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.recorder import RunContext, record_run
 
 pytestmark = pytest.mark.anyio
 SCRIPTED_LEADER = {
@@ -177,7 +178,7 @@ async def headline(runtime: Runtime, path: str, *, progress: ProgressCallback | 
     return await record_run(runtime, "headline", {"path": path}, body, expected_nodes=expected, progress=progress)
 
 
-HEADLINE_ENTRY = catalog.WorkflowEntry("headline", GRAPH, "headline", "ao headline", "Headline one file.")
+HEADLINE_ENTRY = catalog.WorkflowEntry("headline", __name__, "headline", "ao headline", "Headline one file.")
 
 
 def add_headline_tools(server: FastMCP, runtime: Runtime) -> None:

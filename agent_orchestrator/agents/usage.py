@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic_ai.messages import ModelMessage, ModelResponse
-from pydantic_ai.usage import RunUsage
+if TYPE_CHECKING:  # the run recorder (and with it the CLI) must not load the agent stack to count usage
+    from pydantic_ai.messages import ModelMessage, ModelResponse
+    from pydantic_ai.usage import RunUsage
 
 
 class UsageSink(Protocol):
@@ -36,7 +37,7 @@ class Usage:
         self.input_tokens += usage.input_tokens
         self.output_tokens += usage.output_tokens
         for message in messages:
-            if isinstance(message, ModelResponse):
+            if message.kind == "response":
                 self._price(message)
 
     def _price(self, response: ModelResponse) -> None:

@@ -99,10 +99,10 @@ def execute(args: argparse.Namespace) -> int:
 
             if args.json:  # one document: where it goes and the entry itself
                 document = {"host": args.host_app, "where": WHERE[args.host_app]}
-                entry = json.loads(host_config(args.host_app, args.workspace))
+                entry = json.loads(host_config(args.host_app, args.workspace, args.allowed_root))
                 print(json.dumps(document | {"config": entry}, indent=2))
                 return EXIT_OK
-            entry_text = host_config(args.host_app, args.workspace)
+            entry_text = host_config(args.host_app, args.workspace, args.allowed_root)
             print(WHERE[args.host_app], file=sys.stderr)
             print(entry_text)
             return EXIT_OK
@@ -287,11 +287,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         build_server(settings).run(transport="stdio", show_banner=False)
         return EXIT_OK
+    from agent_orchestrator.cli.signals import wrap_uvicorn
     from agent_orchestrator.server.http import plan_http, serve_http
 
     # Checked before the server is built: no token on a non-loopback address refuses to start (exit 2).
     # Every request then needs the bearer token (when set), a listed Origin (when it sends one) and a
     # Host naming the bind address or loopback (DNS-rebinding protection).
     serving = plan_http(settings, args.host, args.port, list(args.allow_origin))
+    wrap_uvicorn()
     serve_http(build_server(settings), serving)
     return EXIT_OK

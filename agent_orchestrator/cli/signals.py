@@ -81,7 +81,6 @@ def install() -> None:
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
         return
-    _wrap_uvicorn()
     _STATE.previous = signal.signal(signal.SIGTERM, _on_sigterm)
     _STATE.active = True
 
@@ -102,8 +101,11 @@ def interrupted() -> int:
     return EXIT_TERMINATED if reason == TERMINATED else EXIT_INTERRUPTED
 
 
-def _wrap_uvicorn() -> None:
-    """Note SIGTERM when uvicorn's handler gets it, so the requests it cancels end with the reason."""
+def wrap_uvicorn() -> None:
+    """Note SIGTERM when uvicorn's handler gets it, so the requests it cancels end with the reason.
+
+    Called before serving HTTP only: importing uvicorn is a cost every other command skips.
+    """
     if _STATE.uvicorn_wrapped:
         return
     try:

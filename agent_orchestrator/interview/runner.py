@@ -7,7 +7,7 @@ evaluator grades each answer with its case's own grader. Progress is reported pe
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from agent_orchestrator.agents.build import agent_for
 from agent_orchestrator.agents.prompts.instructions import INTERVIEWED_WORKER
 from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.domain.profile import CaseResult, CheckResult
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.interview.calls import MAX_ANSWER_CHARS, CallPolicy, EndpointBreaker, WorkerReply, ask
 from agent_orchestrator.interview.case import GradingEnv, InterviewCase, case_score, check
 from agent_orchestrator.policies.redaction import Redactor
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
     from pydantic_ai.settings import ModelSettings
 
-ProgressCallback = Callable[[int, int, str], Awaitable[None]]
 EXCERPT_CHARS = 400
 # The longest good answer in the suite (a TypeScript module, an explanation) is ~250 tokens;
 # the cap keeps a rambling model from spending minutes per case.

@@ -14,7 +14,6 @@ from agent_orchestrator.queries.workers import ModelsListing, WorkerList, Worker
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
-from agent_orchestrator.workflows import interview as interview_flow
 
 
 def add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
@@ -52,7 +51,10 @@ def add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
         async def progress(done: int, total: int, message: str) -> None:
             await ctx.report_progress(done, total, message)
 
-        return await interview_flow.interview_worker(
+        # The interview (pydantic-evals, the agent stack) is imported on the first call, not at start.
+        from agent_orchestrator.workflows.interview import interview_worker as run_interview
+
+        return await run_interview(
             runtime, provider=provider, model=model, base_url=base_url, save=save, seed=seed, progress=progress
         )
 

@@ -8,22 +8,19 @@ from fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
-from agent_orchestrator.workflows import catalog
-from agent_orchestrator.workflows import fix_error as fix_flow
-from agent_orchestrator.workflows import leader_worker as leader_worker_flow
-from agent_orchestrator.workflows import planning as planning_flow
-from agent_orchestrator.workflows import review as review_flow
-from agent_orchestrator.workflows import validate as validate_flow
 from agent_orchestrator.workflows.catalog import WorkflowCatalog
-from agent_orchestrator.workflows.fix_error import FixResult
-from agent_orchestrator.workflows.leader_worker import LeaderWorkerResult
-from agent_orchestrator.workflows.planning import PlanResult
-from agent_orchestrator.workflows.recorder import ProgressCallback
-from agent_orchestrator.workflows.review import ReviewResult
+from agent_orchestrator.workflows.fix_error.result import FixResult
+from agent_orchestrator.workflows.leader_worker.result import LeaderWorkerResult
+from agent_orchestrator.workflows.plan_result import PlanResult
+from agent_orchestrator.workflows.review.result import ReviewResult
 from agent_orchestrator.workflows.validate import ValidationReport
+
+# Only the result types are imported here (their output schemas are declared when the server
+# starts); each tool imports its workflow, and with it the agent stack, on its first call.
 
 # With writes allowed and asked for, accepted patches overwrite or delete workspace files.
 WRITES_FILES = ToolAnnotations(
@@ -74,9 +71,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         """Check a change deterministically: run commands (no shell) and return passed|failed with each
         command's exit code, output tails and parsed errors. No model calls. A command off the allowlist is
         refused in its result, not run."""
-        return await validate_flow.validate(
-            runtime.for_repository(repository), commands, cwd=cwd, timeout_s=timeout_s
-        )
+        from agent_orchestrator.workflows.validate import validate as run_validate
+
+        return await run_validate(runtime.for_repository(repository), commands, cwd=cwd, timeout_s=timeout_s)
 
     @server.tool(annotations=MODEL_WORKFLOW)
     @edge
@@ -98,7 +95,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings that
         each cite a file and line of the diff, plus withheld sensitive files. Read-only. Fails on a range
         that is not commits or a path the policy refuses."""
-        return await review_flow.review(
+        from agent_orchestrator.workflows.review.graph import review as run_review
+
+        return await run_review(
             runtime.for_repository(repository),
             diff_range=diff_range,
             diff_file=diff_file,
@@ -119,7 +118,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         """Plan without doing: steps with task types and dependencies, a worker assignment per step from
         the saved profiles, risks, validation. Cost: 1-2 leader model calls. Read-only. Fails without a
         leader model, or when the plan fails its checks twice."""
-        return await planning_flow.plan(
+        from agent_orchestrator.workflows.planning import plan as run_plan
+
+        return await run_plan(
             runtime.for_repository(repository), goal, context_files=context_files or (), progress=progress_of(ctx)
         )
 
@@ -146,7 +147,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         leader accepts, revises (max 3) or rejects. Returns succeeded|partial|failed with per-step outputs
         and patches; dry-run unless write. Cost: leader and worker model calls per step (may interview
         the configured worker first)."""
-        return await leader_worker_flow.leader_worker(
+        from agent_orchestrator.workflows.leader_worker.graph import leader_worker
+
+        return await leader_worker(
             runtime.for_repository(repository),
             goal,
             scope=scope,
@@ -178,7 +181,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot,
         apply, validate, restore every file if validation fails. Cost: fixer model calls. Fails on paths
         outside the workspace."""
-        return await fix_flow.fix_error(
+        from agent_orchestrator.workflows.fix_error.graph import fix_error as run_fix
+
+        return await run_fix(
             runtime.for_repository(repository),
             error_log=error_log,
             scope=scope,
@@ -190,4 +195,6 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     @edge
     async def list_workflows() -> WorkflowCatalog:
         """Describe each workflow's graph: nodes, edges, mermaid diagram. No model calls."""
-        return catalog.list_workflows()
+        from agent_orchestrator.workflows.catalog import list_workflows as catalog
+
+        return catalog()

@@ -2,57 +2,65 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
-from pydantic_graph import Graph
 
-from agent_orchestrator.workflows import fix_error, interview, leader_worker, planning, review
+if TYPE_CHECKING:
+    from pydantic_graph import Graph
 
 
 @dataclass(frozen=True)
 class WorkflowEntry:
+    """A workflow and the module defining its `GRAPH` (dotted path), imported only when it is asked for."""
+
     name: str
-    graph: Graph[Any, Any, Any, Any]
+    module: str
     tool: str
     command: str
     description: str
+
+    @property
+    def graph(self) -> Graph[Any, Any, Any, Any]:
+        module = importlib.import_module(self.module)
+        return cast("Graph[Any, Any, Any, Any]", module.GRAPH)
 
 
 ENTRIES: tuple[WorkflowEntry, ...] = (
     WorkflowEntry(
         "worker-interview",
-        interview.GRAPH,
+        "agent_orchestrator.workflows.interview",
         "interview_worker",
         "ao worker interview",
         "Interview a worker model and decide what it may be given.",
     ),
     WorkflowEntry(
         "planning",
-        planning.GRAPH,
+        "agent_orchestrator.workflows.planning",
         "plan",
         "ao plan",
         "Plan a goal: steps with task types and dependencies, assignments, risks, validation.",
     ),
     WorkflowEntry(
-        leader_worker.WORKFLOW,
-        leader_worker.GRAPH,
+        "leader-worker-basic",
+        "agent_orchestrator.workflows.leader_worker.graph",
         "run_leader_worker",
         "ao run leader-worker-basic",
         "Plan, route steps to qualified workers, validate, leader review.",
     ),
     WorkflowEntry(
         "review",
-        review.GRAPH,
+        "agent_orchestrator.workflows.review.graph",
         "review",
         "ao review",
         "Review a diff: deterministic analysis, then findings that cite lines of the diff.",
     ),
     WorkflowEntry(
         "fix-error",
-        fix_error.GRAPH,
+        "agent_orchestrator.workflows.fix_error.graph",
         "fix_error",
         "ao fix",
         "Parse an error log, propose a checked patch, apply and validate it when writes are allowed.",

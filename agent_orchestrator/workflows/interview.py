@@ -14,10 +14,11 @@ from pydantic_ai.models import Model
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.domain.profile import InterviewResult
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.interview.calls import CallPolicy
 from agent_orchestrator.interview.case import GradingEnv
-from agent_orchestrator.interview.runner import ProgressCallback, SuiteRun, run_suite
+from agent_orchestrator.interview.runner import SuiteRun, run_suite
 from agent_orchestrator.interview.scoring import InterviewMeta, build_result
 from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.interview.typescript import TypeScriptToolchain, find_typescript_toolchain

@@ -14,22 +14,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.build import build_agent
 from agent_orchestrator.agents.calls import call_agent
-from agent_orchestrator.agents.models import DraftPlan, PlanStep, Risk, ValidationStrategy
+from agent_orchestrator.agents.models import DraftPlan
 from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
 from agent_orchestrator.agents.prompts.planning import planner_prompt
 from agent_orchestrator.agents.prompts.prompt import Data
-from agent_orchestrator.domain.status import PlanStatus
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.interview.freshness import freshness
-from agent_orchestrator.interview.routing import Assignment, Candidate, propose
+from agent_orchestrator.interview.routing import Candidate, propose
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.graphs import build_graph, node_names
-from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.plan_result import PlanResult, ProposedPlan
+from agent_orchestrator.workflows.recorder import RunContext, record_run
 
 MAX_CONTEXT_FILES = 20
 MAX_CONTEXT_FILE_BYTES = 64_000
@@ -38,27 +38,6 @@ PLAN_ATTEMPTS = 2
 
 class PlanRejected(AOError):
     """The leader's plan failed its deterministic checks on every attempt."""
-
-
-class ProposedPlan(BaseModel):
-    """A checked plan with the worker assignment proposal."""
-
-    summary: str
-    steps: list[PlanStep]
-    assignments: list[Assignment]
-    risks: list[Risk]
-    validation: ValidationStrategy
-
-
-class PlanResult(ProposedPlan):
-    """What `ao plan` returns: the plan plus its run record's id, warnings and model usage."""
-
-    run_id: str
-    status: PlanStatus
-    goal: str
-    context_files: list[str]
-    warnings: list[str]
-    usage: dict[str, int | float | None]
 
 
 @dataclass

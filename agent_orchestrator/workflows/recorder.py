@@ -17,18 +17,20 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-from pydantic_graph import BaseNode
 
 from agent_orchestrator.agents.usage import Usage
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
 
-ProgressCallback = Callable[[int, int, str], Awaitable[None]]
+if TYPE_CHECKING:  # the graph library loads with the workflows, not with the CLI's signal handling
+    from pydantic_graph import BaseNode
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 

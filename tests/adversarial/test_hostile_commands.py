@@ -23,7 +23,7 @@ from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
-from agent_orchestrator.workflows.fix_error import fix_error
+from agent_orchestrator.workflows.fix_error.graph import fix_error
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,9 @@ from scripted_models import Request, Scripted
 from agent_orchestrator.config import Settings
 from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.review import ReviewResult, review
+from agent_orchestrator.workflows.review.graph import review
 from agent_orchestrator.workflows.review.parts import ReviewLimits
+from agent_orchestrator.workflows.review.result import ReviewResult
 
 pytestmark = pytest.mark.anyio
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,6 +34,23 @@ def test_help_does_not_import_the_agent_stack() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in output
+
+
+AGENT_STACK = ("pydantic_ai", "pydantic_evals", "pydantic_graph", "openai", "anthropic", "groq", "llama_cpp")
+
+
+@pytest.mark.parametrize("command", [["worker", "list"], ["runs", "list"], ["models", "list"], ["config", "show"]])
+def test_commands_without_model_calls_do_not_import_the_agent_stack(tmp_path: Path, command: list[str]) -> None:
+    """Fast start: a listing builds the whole server (every tool's schema) but imports no workflow."""
+    code = (
+        "import sys\nfrom agent_orchestrator.cli import main\n"
+        f"try:\n    code = main({command!r})\nexcept SystemExit as exit:\n    code = exit.code\n"
+        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({AGENT_STACK!r}))\n"
+        "print('EXIT', code, 'HEAVY', heavy)\n"
+    )
+    env = {**os.environ, "AO_STATE_DIR": str(tmp_path / ".ao"), "AO_CONFIG_FILE": ""}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert "EXIT 0 HEAVY []" in result.stdout, result.stderr[-2000:]
 
 
 def test_ideal_interview_prints_profile_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,6 +128,22 @@ def test_bad_configuration_is_usage_error_without_traceback(
     monkeypatch.setenv("AO_DRY_RUN", "perhaps")
     code, _, err = run(capsys, "models", "list")
     assert code == 2 and "AO_DRY_RUN" in err and "Traceback" not in err
+
+
+def test_models_list_says_where_each_role_key_comes_from_or_which_to_set(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADER_MODEL_PROVIDER", "ollama")
+    monkeypatch.setenv("LEADER_MODEL_NAME", "qwen3")
+    monkeypatch.setenv("WORKER_MODEL_PROVIDER", "openai")
+    monkeypatch.setenv("WORKER_MODEL_NAME", "gpt-4o-mini")
+    code, out, _ = run(capsys, "models", "list")
+    assert code == 0
+    assert "(no key needed)" in out.splitlines()[0]
+    assert "(no key: set WORKER_MODEL_API_KEY or OPENAI_API_KEY)" in out.splitlines()[1]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-" + "a1" * 16)
+    code, out, _ = run(capsys, "models", "list")
+    assert "(key from OPENAI_API_KEY)" in out.splitlines()[1] and "a1a1" not in out
 
 
 def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,8 +26,9 @@ from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.repo.patching import PatchRejected, apply_patch, git_apply_check, read_patch
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
-from agent_orchestrator.workflows.fix_error import FIX_NODES, GRAPH, FixResult, fix_error
 from agent_orchestrator.workflows.fix_error import graph as fix_error_module
+from agent_orchestrator.workflows.fix_error.graph import FIX_NODES, GRAPH, fix_error
+from agent_orchestrator.workflows.fix_error.result import FixResult
 
 VALIDATE = "python -m pytest -q -p no:cacheprovider"
 BUGGY = "def add(a, b):\n    return a - b\n"

@@ -23,7 +23,7 @@ from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.policies.writes import WriteDecision, WritePolicy, WriteResult
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows import interview as interview_module
-from agent_orchestrator.workflows.leader_worker import GRAPH, leader_worker
+from agent_orchestrator.workflows.leader_worker.graph import GRAPH, leader_worker
 
 pytestmark = pytest.mark.anyio
 

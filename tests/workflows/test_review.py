@@ -19,14 +19,12 @@ from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.repo.diff import ParsedDiff, parse_diff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.recorder import WorkflowFailed
-from agent_orchestrator.workflows.review import GRAPH, REVIEW_NODES, review
 from agent_orchestrator.workflows.review.analysis import (
-    RenamedFile,
-    SecretHit,
     analyse_diff,
     file_kind,
     withhold_sensitive,
 )
+from agent_orchestrator.workflows.review.graph import GRAPH, REVIEW_NODES, review
 from agent_orchestrator.workflows.review.parts import (
     ReviewLimits,
     added_change,
@@ -34,6 +32,7 @@ from agent_orchestrator.workflows.review.parts import (
     render_hunk,
     split_diff,
 )
+from agent_orchestrator.workflows.review.result import RenamedFile, SecretHit
 
 pytestmark = pytest.mark.anyio
 

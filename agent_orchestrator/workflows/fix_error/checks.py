@@ -10,26 +10,15 @@ ends as refused rather than failed; and each file the patch changes gets its dif
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Protocol
-
-from pydantic import BaseModel
+from typing import Protocol
 
 from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.repo.patch_checks import PatchCheck, check_patch
 from agent_orchestrator.repo.patching import PatchedFile
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.fix_error.result import ChangedFile
 from agent_orchestrator.workflows.recorder import RunContext
-
-
-class ChangedFile(BaseModel):
-    """One file the patch changes, its diff, and what happened to it."""
-
-    path: str
-    change: Literal["added", "deleted", "modified"]
-    diff: str
-    written: bool = False
-    restored: bool = False
 
 
 class CheckState(Protocol):

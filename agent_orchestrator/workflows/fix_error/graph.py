@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.build import build_agent
@@ -28,6 +27,7 @@ from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.agents.prompts.fix import fix_prompt
 from agent_orchestrator.agents.prompts.instructions import FIXER
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import FixStatus, RunStatus
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
@@ -38,42 +38,15 @@ from agent_orchestrator.repo.patch_checks import PatchCheck
 from agent_orchestrator.repo.patching import PatchedFile
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.fix_error.apply import apply_fix, backup_dir, restore_fix
-from agent_orchestrator.workflows.fix_error.checks import ChangedFile, check_fix_patch
+from agent_orchestrator.workflows.fix_error.checks import check_fix_patch
 from agent_orchestrator.workflows.fix_error.context import gather_fix_context
+from agent_orchestrator.workflows.fix_error.result import ChangedFile, FixResult
 from agent_orchestrator.workflows.graphs import build_graph, node_names
-from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, WorkflowFailed, record_run
+from agent_orchestrator.workflows.recorder import RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
 
 MAX_LOG_BYTES = 2_000_000
 VALIDATION_TIMEOUT_S = 300.0
-
-
-class FixResult(BaseModel):
-    """The parsed errors, the fixer's diagnosis and patch, every check, and what was applied or restored."""
-
-    run_id: str
-    status: FixStatus
-    reason: str
-    error_log: str
-    scope: str
-    errors: list[ParsedError]
-    context_files: list[str]
-    skipped_context: list[SkippedFile]
-    root_cause: str
-    fix_steps: list[str]
-    patch: str
-    patch_checks: list[PatchCheck]
-    files_changed: list[ChangedFile]
-    validation_commands: list[str]
-    refused_commands: list[CommandOutcome]
-    validation_before: ValidationReport | None
-    validation_after: ValidationReport | None
-    write_reason: str
-    applied: bool
-    restored: bool
-    backup_dir: str | None
-    warnings: list[str]
-    usage: dict[str, int | float | None]
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.models import StepResult
 from agent_orchestrator.domain.profile import LOW_RISK_TASK_TYPES, WorkerCapabilityProfile
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import LeaderWorkerStatus, RunStatus
 from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.interview.freshness import freshness
@@ -33,46 +33,19 @@ from agent_orchestrator.repo.patching import read_patch
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.interview import interview_worker
-from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, StepOutcome, run_steps
+from agent_orchestrator.workflows.leader_worker.result import LeaderWorkerResult, PatchOutcome, StepOutcome
+from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, run_steps
+from agent_orchestrator.workflows.plan_result import ProposedPlan
 from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
     PlanOutcome,
-    ProposedPlan,
     make_plan,
     saved_candidates,
 )
 from agent_orchestrator.workflows.planning import NODES as PLANNING_NODES
-from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.recorder import RunContext, record_run
 
 INLINE_PATCH_CHARS = 20_000
-
-
-class PatchOutcome(BaseModel):
-    """An accepted step's patch: the files it changes, whether it was written, and why (or why not)."""
-
-    step_id: str
-    files: list[str]
-    patch: str
-    patch_truncated: bool
-    output_artifact: str | None
-    applied: bool
-    detail: str
-
-
-class LeaderWorkerResult(BaseModel):
-    """The plan, every step's outcome, the patches, warnings, model usage and timings."""
-
-    run_id: str
-    status: LeaderWorkerStatus
-    goal: str
-    scope: str
-    summary: str
-    plan: ProposedPlan
-    steps: list[StepOutcome]
-    patches: list[PatchOutcome]
-    warnings: list[str]
-    usage: dict[str, int | float | None]
-    timings_ms: dict[str, int]
 
 
 @dataclass

@@ -12,30 +12,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from agent_orchestrator.agents.models import StepResult
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.answers import extract_code
 from agent_orchestrator.interview.typescript import check_typescript, find_typescript_toolchain
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.repo.patch_checks import PatchCheck, check_patch
+from agent_orchestrator.repo.patch_checks import check_patch
+from agent_orchestrator.workflows.leader_worker.result import CheckOutcome
 
 TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
-
-
-class CheckOutcome(BaseModel):
-    """One deterministic check of a step's output; `passed` is None when the check could not run."""
-
-    name: str
-    passed: bool | None
-    detail: str = ""
-
-    @classmethod
-    def of(cls, check: PatchCheck) -> CheckOutcome:
-        """A patch check as a step check: a skipped `git apply --check` is recorded, not held against it."""
-        passed = {"passed": True, "failed": False}.get(check.status)
-        return cls(name=check.name, passed=passed, detail=check.detail)
 
 
 async def validate_output(safety: SafetyPolicy, output: StepResult, scope: Path) -> list[CheckOutcome]:

@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
 
 import anyio
-from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError
 
@@ -28,36 +26,16 @@ from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
 from agent_orchestrator.agents.prompts.instructions import LEADER_REVIEWER, WORKER
 from agent_orchestrator.agents.prompts.prompt import Data
 from agent_orchestrator.agents.prompts.steps import step_prompt, step_review_prompt
-from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
+from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.routing import Assignment
 from agent_orchestrator.providers import resolve_spec
-from agent_orchestrator.workflows.leader_worker.output_checks import CheckOutcome, validate_output
+from agent_orchestrator.workflows.leader_worker.output_checks import validate_output
+from agent_orchestrator.workflows.leader_worker.result import StepOutcome, StepVerdict
 from agent_orchestrator.workflows.recorder import RunContext
 
 MAX_ROUNDS = 3  # the first answer plus two revisions
 EXCERPT_CHARS = 2_000
-StepVerdict = Literal["accepted", "rejected", "failed", "skipped"]
-
-
-class StepOutcome(BaseModel):
-    """What happened to one step: who did it, the verdict, the rounds, the checks and the output."""
-
-    step_id: str
-    title: str
-    task_type: TaskType
-    assignee: str
-    verdict: StepVerdict
-    rounds: int
-    leader_reviewed: bool
-    validation: list[CheckOutcome]
-    output_summary: str = ""
-    content_excerpt: str = ""
-    output_artifact: str | None = None
-    has_patch: bool = False
-    feedback: str = ""
-    error: str | None = None
-    duration_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, Field
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.build import build_agent
@@ -25,18 +24,14 @@ from agent_orchestrator.agents.models import ReviewDraft
 from agent_orchestrator.agents.prompts.instructions import CODE_REVIEWER
 from agent_orchestrator.agents.prompts.prompt import Prompt
 from agent_orchestrator.agents.prompts.review import part_prompt
-from agent_orchestrator.domain.status import ReviewStatus
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
 from agent_orchestrator.workflows.graphs import build_graph, node_names
-from agent_orchestrator.workflows.recorder import ProgressCallback, RunContext, record_run
+from agent_orchestrator.workflows.recorder import RunContext, record_run
 from agent_orchestrator.workflows.review.analysis import (
-    DiffAnalysis,
-    DroppedFinding,
-    ReviewFinding,
-    WithheldFile,
     analyse_diff,
     check_citations,
     drop_reasons,
@@ -55,35 +50,15 @@ from agent_orchestrator.workflows.review.parts import (
     review_request,
     split_diff,
 )
+from agent_orchestrator.workflows.review.result import (
+    DiffAnalysis,
+    DroppedFinding,
+    ReviewFinding,
+    ReviewResult,
+    WithheldFile,
+)
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-
-
-class ReviewResult(BaseModel):
-    """A review: the deterministic analysis plus the reviewer's findings that survived citation checks."""
-
-    run_id: str
-    status: ReviewStatus
-    source: str
-    analysis: DiffAnalysis
-    impact_summary: str
-    risks: list[ReviewFinding] = Field(default=[], description="findings citing a file and line of the diff")
-    missing_tests: list[str] = []
-    follow_ups: list[str] = []
-    dropped_findings: int = Field(
-        default=0, description="reviewer findings dropped: their citation is not in the diff"
-    )
-    drop_reasons: dict[str, int] = {}
-    dropped: list[DroppedFinding] = []
-    parts_reviewed: int = 0
-    withheld_files: list[WithheldFile] = Field(
-        default=[], description="sensitive files (.env, keys, credentials) whose hunks no model was shown"
-    )
-    diff_artifact: ArtifactRef | None = Field(
-        default=None, description="the diff (without withheld files), stored when it is large"
-    )
-    warnings: list[str] = []
-    usage: dict[str, int | float | None] = {}
 
 
 @dataclass
