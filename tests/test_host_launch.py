@@ -88,13 +88,9 @@ def call(name: str, request_id: int, **arguments: object) -> dict[str, object]:
 
 
 def serve(entry: dict[str, Any], layout: dict[str, Path], requests: list[dict[str, object]]) -> dict[int, Any]:
-    """Start the entry's command in `/` with only its env (plus PATH, HOME, state dir, no user config file and
-    AO_ALLOWED_ROOTS), send `requests` as JSON-RPC lines, and return each response's result by id."""
-    env = {
-        **{name: expand(value, layout["a"]) for name, value in entry["env"].items()},
-        **base_env(layout),
-        "AO_ALLOWED_ROOTS": str(layout["allowed"]),
-    }
+    """Start the entry's command in `/` with only its env (plus PATH, HOME, state dir and no user config
+    file), send `requests` as JSON-RPC lines, and return each response's result by id."""
+    env = {**{name: expand(value, layout["a"]) for name, value in entry["env"].items()}, **base_env(layout)}
     args = [expand(arg, layout["a"]) for arg in entry["args"]]
     process = subprocess.Popen(
         [entry["command"], *args],
@@ -171,12 +167,14 @@ def check_one_server_serves_its_repositories(entry: dict[str, Any], layout: dict
 
 
 def test_claude_desktop_entry(layout: dict[str, Path]) -> None:
-    entry = host_entry("claude-desktop", layout, "--workspace", str(layout["a"]))
-    assert entry["env"] == {"AO_WORKSPACE_ROOT": str(layout["a"])}
+    entry = host_entry(
+        "claude-desktop", layout, "--workspace", str(layout["a"]), "--allowed-root", str(layout["allowed"])
+    )
+    assert entry["env"] == {"AO_WORKSPACE_ROOT": str(layout["a"]), "AO_ALLOWED_ROOTS": str(layout["allowed"])}
     check_one_server_serves_its_repositories(entry, layout)
 
 
 def test_vscode_entry(layout: dict[str, Path]) -> None:
-    entry = host_entry("vscode", layout)
+    entry = host_entry("vscode", layout, "--allowed-root", str(layout["allowed"]))
     assert entry["env"]["AO_WORKSPACE_ROOT"] == "${workspaceFolder}"
     check_one_server_serves_its_repositories(entry, layout)

@@ -188,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the repository the server works on (default: VS Code/Cursor their open folder, "
         "Claude Desktop the git repository this runs in)",
     )
+    config.add_argument(
+        "--allowed-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory whose repositories tool calls may name as `repository` (repeatable): AO_ALLOWED_ROOTS",
+    )
     _add_json(config)
     return parser
 

@@ -3,9 +3,11 @@
 The command is the absolute path of this `ao`. Each entry pins the workspace the way its host
 can: VS Code and Cursor with `${workspaceFolder}`, Claude Desktop (which starts servers in `/`)
 with an absolute path: `--workspace DIR`, else the top of the git repository this runs in, else
-refused. Entries carry no keys and no placeholders: keys live in the user config file, which the
-server reads itself. VS Code also gets the provider and model variables set in this environment,
-by reference (`${env:NAME}`), never by value.
+refused, unless `--allowed-root` lists the directories whose repositories the server may work on
+(AO_ALLOWED_ROOTS: tools then take a `repository` argument). Entries carry no keys and no
+placeholders: keys live in the user config file, which the server reads itself. VS Code also gets
+the provider and model variables set in this environment, by reference (`${env:NAME}`), never by
+value.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent_orchestrator.config import load_settings, unsafe_workspace_reason
+from agent_orchestrator.config import allowed_root, load_settings, unsafe_workspace_reason
 from agent_orchestrator.errors import UsageError
 
 SERVER_KEY = "agent-orchestrator"
@@ -47,7 +49,8 @@ WHERE = {
     "claude-desktop": (
         "Add to claude_desktop_config.json (Settings > Developer > Edit Config; "
         f"{CLAUDE_CONFIG_FILES}), then restart Claude Desktop. AO_WORKSPACE_ROOT is the repository the "
-        f"server works on. {KEYS_NOTE}"
+        "server works on; AO_ALLOWED_ROOTS (from --allowed-root) the directories whose repositories a tool "
+        f"call may name. {KEYS_NOTE}"
     ),
     "vscode": (
         "Add to your user-level mcp.json (Command Palette > MCP: Open User Configuration). A workspace's "
@@ -110,26 +113,42 @@ def _model_references() -> dict[str, str]:
     }
 
 
-def server_entry(host: str, workspace: str | None = None) -> dict[str, Any]:
+def allowed_roots_value(roots: list[str]) -> str:
+    """AO_ALLOWED_ROOTS for `--allowed-root` values: each resolved and checked as the server will check it."""
+    checked: list[str] = []
+    for root in roots:
+        try:
+            checked.append(str(allowed_root(Path(os.path.abspath(Path(root).expanduser())))))
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("AO_ALLOWED_ROOTS entry", "--allowed-root", 1)) from None
+    return ",".join(dict.fromkeys(checked))
+
+
+def server_entry(
+    host: str, workspace: str | None = None, allowed_roots: list[str] | None = None
+) -> dict[str, Any]:
     command = ao_executable()
     args = ["mcp", "serve"]
     if not command:
         command, args = str(Path(sys.executable).resolve()), ["-m", "agent_orchestrator.cli", *args]
+    env: dict[str, str] = {}
     # Hosts start servers in `/` or the home dir, never a workspace: pin it. The state dir follows it (`.ao`).
+    # With allowed roots and no repository to pin, the server has none: tools then need `repository`.
     if workspace is None and host in WORKSPACE_VARIABLE:
-        root = WORKSPACE_VARIABLE[host]
-    else:
-        root = str(pinned_workspace(workspace))
-    env = {"AO_WORKSPACE_ROOT": root}
+        env["AO_WORKSPACE_ROOT"] = WORKSPACE_VARIABLE[host]
+    elif workspace is not None or not allowed_roots or git_top_level(Path(os.path.realpath(Path.cwd()))):
+        env["AO_WORKSPACE_ROOT"] = str(pinned_workspace(workspace))
+    if allowed_roots:
+        env["AO_ALLOWED_ROOTS"] = allowed_roots_value(allowed_roots)
     if host == "vscode":
         env |= _model_references()
     return {"command": command, "args": args, "env": env}
 
 
-def host_config(host: str, workspace: str | None = None) -> str:
+def host_config(host: str, workspace: str | None = None, allowed_roots: list[str] | None = None) -> str:
     """The JSON snippet for one host (where it goes is `WHERE[host]`); `UsageError` when the workspace
-    cannot be pinned (Claude Desktop outside a repository without `workspace`)."""
-    entry = server_entry(host, workspace)
+    cannot be pinned (Claude Desktop outside a repository without `workspace` or `allowed_roots`)."""
+    entry = server_entry(host, workspace, allowed_roots)
     if host == "vscode":
         document: dict[str, Any] = {"servers": {SERVER_KEY: {"type": "stdio", **entry}}}
     else:

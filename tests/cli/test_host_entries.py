@@ -61,6 +61,38 @@ def test_claude_desktop_outside_a_repository_is_refused(capsys: pytest.CaptureFi
     assert code == 2 and "not inside a git repository" in err and "--workspace" in err
 
 
+def test_allowed_roots_go_into_the_entry_resolved(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo.parent / "repos").mkdir()
+    code, document, _ = config(
+        capsys, "claude-desktop", "--allowed-root", "../../repos", "--allowed-root", str(repo)
+    )
+    assert code == 0
+    env = entry(document)["env"]
+    assert env == {"AO_WORKSPACE_ROOT": str(repo), "AO_ALLOWED_ROOTS": f"{repo.parent / 'repos'},{repo}"}
+
+
+def test_claude_desktop_outside_a_repository_with_allowed_roots_has_no_workspace(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (isolated_env / "repos").mkdir()
+    code, document, _ = config(capsys, "claude-desktop", "--allowed-root", str(isolated_env / "repos"))
+    assert code == 0  # tools then need `repository`, inside the allowed roots
+    assert entry(document)["env"] == {"AO_ALLOWED_ROOTS": str((isolated_env / "repos").resolve())}
+
+
+@pytest.mark.parametrize("root", ["/", "relative-missing", "~"])
+def test_unsafe_or_missing_allowed_roots_are_refused(
+    root: str, isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOME", str(isolated_env))
+    code, _, err = config(capsys, "vscode", "--allowed-root", root)
+    assert (
+        code == 2
+        and err.startswith("--allowed-root ")
+        and ("never" in err or "readable" in err or "not an existing" in err)
+    ), err
+
+
 @pytest.mark.parametrize("host", ["claude-desktop", "vscode", "cursor"])
 def test_root_or_home_is_refused_as_a_workspace(
     host: str, isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
