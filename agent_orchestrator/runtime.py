@@ -19,6 +19,7 @@ from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.providers import ModelFactory, build_model
 from agent_orchestrator.store.audit import AuditLog
+from agent_orchestrator.store.calls import CallLedger
 from agent_orchestrator.store.profiles import ProfileStore
 from agent_orchestrator.store.runs import RunStore
 
@@ -34,6 +35,7 @@ class Runtime:
     workspace_safety: SafetyPolicy | None  # None: no workspace (see `safety`)
     runs: RunStore
     audit: AuditLog
+    ledger: CallLedger
 
     @property
     def safety(self) -> SafetyPolicy:
@@ -82,4 +84,5 @@ class Runtime:
             workspace_safety=safety,
             audit=audit,
             runs=RunStore(settings.ao_state_dir, redact),
+            ledger=CallLedger(settings.ao_state_dir, redact),
         )

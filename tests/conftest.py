@@ -31,6 +31,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         if name.startswith(_CONFIG_PREFIXES) or name in _KEY_VARS:
             monkeypatch.delenv(name)
     monkeypatch.setenv("AO_ENV_FILE", "")  # no user config file, unless a test names one
+    monkeypatch.setenv("AO_MODEL_BACKOFF_S", "0.01")  # retries back off in milliseconds, unless a test says
+    monkeypatch.setenv("AO_MODEL_MAX_BACKOFF_S", "0.05")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".xdg-config"))
     monkeypatch.setenv("AO_STATE_DIR", str(tmp_path / ".ao"))
     monkeypatch.chdir(tmp_path)
@@ -39,7 +41,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 @pytest.fixture
 def settings(isolated_env: Path) -> Settings:
-    return load_settings(ao_worker_call_timeout=2.0)
+    return load_settings(ao_model_call_timeout=2.0)
 
 
 @pytest.fixture

@@ -1,27 +1,52 @@
-"""The one way to call an agent: render the prompt (redacted, untrusted data fenced), run, record usage.
+"""The one way to call an agent: render the prompt (redacted, untrusted data fenced), run, record.
 
-Every model call of every workflow and of the interview goes through `call_agent`. Usage and the
-price of every response are recorded into the caller's `UsageSink` when the call succeeds and
-when it fails: pydantic-ai accumulates into the `RunUsage` passed in and `capture_run_messages`
-keeps the responses of a run that raised, so a leader that never produced valid output is still
-counted (requests, tokens, cost).
+Every model call of every workflow and of the interview goes through `call_agent`:
+- its model is wrapped in `ResilientModel` (transient failures retried inside the call's deadline);
+- the call's deadline is the earlier of its own (`CallBounds.timeout_s`) and the run's;
+- a budget gate is checked before every attempt (`CallBounds.gate`, the run's budget);
+- when the model fails in a way a fallback may answer (quota, rate limits and outages after the
+  retries), the next agent in `fallbacks` is asked, and its record says whom it replaced and why;
+- one `CallRecord` per agent asked goes to the caller's `UsageSink`, failed calls too: tokens,
+  cost, latency, attempts, and the failure in one line. pydantic-ai accumulates into the
+  `RunUsage` passed in, so a leader that never produced valid output is still counted.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import TypeVar
 
 import anyio
-from pydantic_ai import Agent, capture_run_messages
+from pydantic_ai import Agent
 from pydantic_ai.usage import RunUsage, UsageLimits
 
+from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.build import DEFAULT_LIMITS
 from agent_orchestrator.agents.prompts.prompt import Prompt
+from agent_orchestrator.agents.resilience import (
+    CallTrace,
+    DeadlineExceeded,
+    ResilientModel,
+    classify,
+    describe_failure,
+    fallback_warranted,
+)
 from agent_orchestrator.agents.usage import UsageSink
+from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.policies.redaction import Redactor
 
 OutputT = TypeVar("OutputT")
+
+
+def agent_role_and_model(agent: Agent[None, object]) -> tuple[str, str]:
+    """The role and model id an agent was built for (`build_agent` names agents `role:provider:model`)."""
+    role, _, model_id = (agent.name or "").partition(":")
+    if role and model_id:
+        return role, model_id
+    model = agent.model
+    return "unknown", getattr(model, "model_id", None) or str(model)
 
 
 async def call_agent(
@@ -30,37 +55,79 @@ async def call_agent(
     *,
     usage: UsageSink,
     redact: Redactor,
+    bounds: CallBounds | None = None,
     limits: UsageLimits | None = DEFAULT_LIMITS,
     limiter: anyio.CapacityLimiter | None = None,
-    timeout_s: float | None = None,
+    fallbacks: Sequence[Agent[None, OutputT]] = (),
 ) -> OutputT:
-    """Ask `agent` once; its validated output, or the call's exception after its usage was recorded.
+    """Ask `agent` (then each of `fallbacks`, when a failure warrants it); the first valid output, or
+    the last failure after every call's record went to `usage`.
 
-    `limiter` caps concurrent calls (waiting for it does not count against `timeout_s`, the deadline
-    of the call itself); `limits` is the call's budget (None: pydantic-ai's default).
+    `limiter` caps concurrent calls (waiting for it does not count against the deadline); `limits`
+    is pydantic-ai's own per-call budget (requests and output tokens; None: its default).
     """
     text = prompt.render(redact)
-    spent = RunUsage()
-    with capture_run_messages() as messages:
+    chosen = bounds or CallBounds()
+    replaced: tuple[str, str] | None = None
+    for index, current in enumerate((agent, *fallbacks)):
         try:
-            async with limiter or nullcontext():
-                with anyio.fail_after(timeout_s):
-                    result = await agent.run(text, usage_limits=limits, usage=spent)
+            return await _call_once(current, text, usage, redact, chosen, limits, limiter, replaced)
+        except Exception as exc:
+            if index == len(fallbacks) or not fallback_warranted(exc):
+                raise
+            replaced = (agent_role_and_model(current)[1], describe_failure(exc))
+    raise AssertionError("unreachable: the last agent's failure is raised")  # pragma: no cover
+
+
+async def _call_once(
+    agent: Agent[None, OutputT],
+    text: str,
+    usage: UsageSink,
+    redact: Redactor,
+    bounds: CallBounds,
+    limits: UsageLimits | None,
+    limiter: anyio.CapacityLimiter | None,
+    replaced: tuple[str, str] | None,
+) -> OutputT:
+    role, model_id = agent_role_and_model(agent)
+    spent = RunUsage()
+    async with limiter or nullcontext():
+        deadline, which = bounds.deadline()
+        trace = CallTrace(deadline=deadline, gate=bounds.gate)
+        model = ResilientModel(agent.model, bounds.policy, trace)
+        started, begun = time.time(), time.perf_counter()
+        error: BaseException | None = None
+        try:
+            with anyio.fail_after(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                result = await agent.run(text, model=model, usage_limits=limits, usage=spent)
+            return result.output
+        except TimeoutError as exc:
+            error = DeadlineExceeded(f"no answer before {which}")
+            raise error from exc
+        except Exception as exc:
+            error = exc
+            raise
         finally:
-            usage.record(spent, messages)
-    return result.output
+            kind = classify(error)[0] if error is not None else None
+            usage.record_call(
+                CallRecord(
+                    role=role,
+                    model_id=model_id,
+                    started=started,
+                    latency_ms=int((time.perf_counter() - begun) * 1000),
+                    attempts=len(trace.attempts),
+                    requests=spent.requests,
+                    input_tokens=spent.input_tokens,
+                    output_tokens=spent.output_tokens,
+                    cost_usd=None if spent.cost is None else float(spent.cost),
+                    error_kind=kind,
+                    error=None if error is None else redact(describe_failure(error)),
+                    fallback_from=replaced[0] if replaced else None,
+                    fallback_reason=redact(replaced[1]) if replaced else None,
+                )
+            )
 
 
 def failure_reason(exc: BaseException) -> str:
-    """Why a model call failed, in words: invalid output, a dead endpoint, a budget, a deadline."""
-    if isinstance(exc, TimeoutError):
-        return "the call timed out"
-    from pydantic_ai.exceptions import ModelAPIError, UnexpectedModelBehavior, UsageLimitExceeded
-
-    if isinstance(exc, UnexpectedModelBehavior):
-        return f"invalid output after its retries ({exc})"
-    if isinstance(exc, ModelAPIError):
-        return f"the endpoint failed ({type(exc).__name__}: {exc})"
-    if isinstance(exc, UsageLimitExceeded):
-        return f"budget exceeded ({exc})"
-    return f"{type(exc).__name__}: {exc}"
+    """Why a model call failed, in one line a user can act on."""
+    return describe_failure(exc)

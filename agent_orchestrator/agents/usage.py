@@ -1,50 +1,55 @@
-"""Model usage and cost of a run's agent calls, summed; cost only where genai-prices knows the model.
+"""What model calls cost: one `CallRecord` per call (failed ones too), and their sum over a run.
 
-`call_agent` records into a `UsageSink` whether the call succeeds or not, so the requests and
-tokens a failed call spent (invalid output after its retries, an exhausted budget) still count.
+`call_agent` records every call into a `UsageSink`: the run (which also keeps each record in the
+call ledger, the source of `ao usage`), or any accumulator with the same method. Cost comes from
+pydantic-ai's price lookup (genai-prices); a model it cannot price (local, scripted, self-hosted)
+counts as unpriced, never as free.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import Protocol
 
-if TYPE_CHECKING:  # the run recorder (and with it the CLI) must not load the agent stack to count usage
-    from pydantic_ai.messages import ModelMessage, ModelResponse
-    from pydantic_ai.usage import RunUsage
+from agent_orchestrator.domain.calls import CallRecord
 
 
 class UsageSink(Protocol):
-    """Where a call's usage goes: the run's `Usage`, or any accumulator with the same method."""
+    """Where a call's record goes: the run, or any accumulator with the same method."""
 
-    def record(self, usage: RunUsage, messages: Sequence[ModelMessage]) -> None: ...
+    def record_call(self, call: CallRecord) -> None: ...
 
 
 @dataclass
 class Usage:
-    """Model usage and cost summed over a run; cost only counts responses genai-prices can price."""
+    """Model usage and cost summed over a run; cost only counts calls genai-prices could price."""
 
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
     unpriced_responses: int = 0
+    calls: int = 0
+    failed_calls: int = 0
+    retries: int = 0
+    records: list[CallRecord] = field(default_factory=list[CallRecord])
 
-    def record(self, usage: RunUsage, messages: Sequence[ModelMessage]) -> None:
-        """Add one agent call's usage and the price of each response it received (failed calls too)."""
-        self.requests += usage.requests
-        self.input_tokens += usage.input_tokens
-        self.output_tokens += usage.output_tokens
-        for message in messages:
-            if message.kind == "response":
-                self._price(message)
+    def record_call(self, call: CallRecord) -> None:
+        self.records.append(call)
+        self.calls += 1
+        self.failed_calls += 0 if call.succeeded else 1
+        self.retries += call.retries
+        self.requests += call.requests
+        self.input_tokens += call.input_tokens
+        self.output_tokens += call.output_tokens
+        if call.cost_usd is not None:
+            self.cost_usd += call.cost_usd
+        elif call.requests:
+            self.unpriced_responses += call.requests
 
-    def _price(self, response: ModelResponse) -> None:
-        try:
-            self.cost_usd += float(response.cost().total_price)
-        except Exception:  # unknown model or provider (local, scripted, self-hosted): no price exists
-            self.unpriced_responses += 1
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
 
     def as_dict(self) -> dict[str, int | float | None]:
         """The run record's and results' `usage`; `cost_usd` is None when no response could be priced."""
@@ -55,4 +60,7 @@ class Usage:
             "output_tokens": self.output_tokens,
             "cost_usd": round(self.cost_usd, 6) if priced else None,
             "unpriced_responses": self.unpriced_responses,
+            "calls": self.calls,
+            "failed_calls": self.failed_calls,
+            "retries": self.retries,
         }

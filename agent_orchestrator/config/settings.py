@@ -60,15 +60,16 @@ def _parse_command_list(value: object) -> object:
     return value
 
 
-def _parse_path_list(value: object) -> object:
-    """`AO_ALLOWED_ROOTS`: comma-separated directories (a list is taken as is)."""
+def _parse_comma_list(value: object) -> object:
+    """A comma-separated list (`AO_ALLOWED_ROOTS`, `*_MODEL_FALLBACKS`); a list is taken as is."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
 
 
 StrictBool = Annotated[bool, BeforeValidator(parse_bool)]
-PathList = Annotated[list[Path], NoDecode, BeforeValidator(_parse_path_list)]
+PathList = Annotated[list[Path], NoDecode, BeforeValidator(_parse_comma_list)]
+FallbackList = Annotated[list[str], NoDecode, BeforeValidator(_parse_comma_list)]
 CommandList = Annotated[list[str] | None, BeforeValidator(_parse_command_list)]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -118,7 +119,26 @@ class Settings(BaseSettings):
     ao_audit_max_rows: int = Field(default=50_000, ge=100, le=10_000_000)
     ao_interview_concurrency: int = Field(default=4, ge=1, le=64)
     ao_worker_concurrency: int = Field(default=8, ge=1, le=64)
-    ao_worker_call_timeout: float = Field(default=120.0, gt=0, le=3600)
+    # Model calls (agents/resilience.py): a deadline per call over all its attempts and waits, the retries
+    # of transient failures (429, 408, 5xx, resets, read timeouts) and their backoff.
+    ao_model_call_timeout: float = Field(default=120.0, gt=0, le=3600)
+    ao_model_max_retries: int = Field(default=3, ge=0, le=10)
+    ao_model_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    ao_model_max_backoff_s: float = Field(default=30.0, ge=0, le=600)
+    # Ordered `provider:model[@base_url]` lists asked when a role's model is out of quota, rate-limited
+    # after its retries, or down; a fallback worker must itself be qualified for the step's task type.
+    leader_model_fallbacks: FallbackList = Field(default_factory=list[str])
+    worker_model_fallbacks: FallbackList = Field(default_factory=list[str])
+    # A run's deadline and budget (None: no limit); a budget ends the run, keeping what finished.
+    ao_run_timeout: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    ao_run_max_requests: int | None = Field(default=None, ge=1)
+    ao_run_max_tokens: int | None = Field(default=None, ge=1)
+    ao_run_max_cost_usd: float | None = Field(default=None, gt=0)
+    # Spending caps over every run and interview (UTC day and month), from the call ledger.
+    ao_daily_max_cost_usd: float | None = Field(default=None, gt=0)
+    ao_monthly_max_cost_usd: float | None = Field(default=None, gt=0)
+    # The whole interview's deadline: a worker too slow for it ends blocked (and saved) within it.
+    ao_interview_timeout: float = Field(default=180.0, gt=0, le=7200)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
 
     _workspace: Path | None = PrivateAttr(default=None)

@@ -1,4 +1,4 @@
-"""One worker call: a deadline, retries with backoff for transient provider errors, a circuit breaker.
+"""One interview question: `call_agent` (deadline, retries), its failure as data, a circuit breaker.
 
 Everything that can go wrong with an endpoint becomes a `WorkerReply` with an error kind, so the
 interview can tell a worker that answered badly from an endpoint that did not answer at all.
@@ -6,16 +6,15 @@ interview can tell a worker that answered badly from an endpoint that did not an
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import anyio
-
+from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.prompts.prompt import Prompt
+from agent_orchestrator.agents.resilience import classify, describe_failure
 from agent_orchestrator.agents.usage import UsageSink
+from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.domain.profile import ErrorKind
 from agent_orchestrator.policies.redaction import Redactor
 
@@ -28,14 +27,7 @@ TRANSPORT_ERRORS: frozenset[ErrorKind] = frozenset(
 MAX_ANSWER_CHARS = 65_536
 
 
-@dataclass(frozen=True)
-class CallPolicy:
-    """Deadline per attempt, retry budget and when to stop calling a dead endpoint."""
-
-    timeout_s: float = 120.0
-    max_retries: int = 2
-    backoff_s: float = 0.5
-    breaker_threshold: int = 3
+BREAKER_THRESHOLD = 3  # transport failures in a row before the interview stops calling the endpoint
 
 
 @dataclass(frozen=True)
@@ -74,79 +66,42 @@ class EndpointBreaker:
             self.consecutive = 0
 
 
-def classify(exc: BaseException) -> tuple[ErrorKind, bool]:
-    """Map an exception to an error kind and whether retrying could help."""
-    from pydantic_ai import exceptions as e
+class _LastCall:
+    """Passes call records on to the interview's sink and keeps the last one (attempts, latency)."""
 
-    kinds: tuple[tuple[type[BaseException], ErrorKind, bool], ...] = (
-        (TimeoutError, "timeout", False),
-        (e.ModelAuthenticationError, "auth_failed", False),
-        (e.ModelNotFoundError, "not_found", False),
-        (e.ModelRateLimitError, "rate_limited", True),
-        (e.ModelTimeoutError, "timeout", True),
-        (e.ModelRequestTimeout, "timeout", True),
-        (e.ModelConnectionError, "unreachable", True),
-        (e.ModelServerError, "server_error", True),
-        (e.ModelUnavailableError, "server_error", True),
-    )
-    for exc_type, kind, transient in kinds:
-        if isinstance(exc, exc_type):
-            return kind, transient
-    if isinstance(exc, e.ModelHTTPError) and exc.status_code >= 500:
-        return "server_error", True
-    if isinstance(exc, OSError):
-        return "unreachable", True
-    return "model_error", False
+    def __init__(self, sink: UsageSink) -> None:
+        self.sink = sink
+        self.call: CallRecord | None = None
+
+    def record_call(self, call: CallRecord) -> None:
+        self.call = call
+        self.sink.record_call(call)
 
 
 async def ask(
     agent: Agent[None, str],
     prompt: str,
-    policy: CallPolicy,
+    bounds: CallBounds,
     breaker: EndpointBreaker,
     redact: Redactor,
     usage: UsageSink,
 ) -> WorkerReply:
-    """Ask the worker one question under the call policy, via `call_agent`; never raises for provider trouble."""
-    started = time.perf_counter()
-    attempts = 0
-    while True:
-        if breaker.open:
-            detail = f"not attempted: the endpoint failed {breaker.consecutive} calls in a row"
-            return _reply(None, "skipped", detail, attempts, started)
-        attempts += 1
-        try:
-            text = await call_agent(
-                agent, Prompt.of(prompt), usage=usage, redact=redact, limits=None, timeout_s=policy.timeout_s
-            )
-        except Exception as exc:  # every provider failure becomes data, not a crash
-            kind, transient = classify(exc)
-            detail = _describe(exc, kind, policy, redact)
-            if transient and attempts <= policy.max_retries and not breaker.open:
-                await anyio.sleep(policy.backoff_s * 2 ** (attempts - 1) * (1 + random.random() / 4))
-                continue
-            reply = _reply(None, kind, detail, attempts, started)
-            breaker.record(reply)
-            return reply
-        reply = _reply(text[:MAX_ANSWER_CHARS], None, None, attempts, started, answer_chars=len(text))
-        breaker.record(reply)
-        return reply
+    """Ask the worker one question through `call_agent` (its deadline and retries); provider trouble
+    becomes an error kind in the reply, never an exception."""
+    if breaker.open:
+        detail = f"not attempted: the endpoint failed {breaker.consecutive} calls in a row"
+        return WorkerReply(None, 0, "skipped", detail, 0, 0)
+    last = _LastCall(usage)
+    try:
+        text = await call_agent(agent, Prompt.of(prompt), usage=last, redact=redact, limits=None, bounds=bounds)
+    except Exception as exc:  # every provider failure becomes data, not a crash
+        kind, _ = classify(exc)
+        reply = WorkerReply(None, 0, kind, redact(describe_failure(exc))[:500], *_measured(last.call))
+    else:
+        reply = WorkerReply(text[:MAX_ANSWER_CHARS], len(text), None, None, *_measured(last.call))
+    breaker.record(reply)
+    return reply
 
 
-def _describe(exc: BaseException, kind: ErrorKind, policy: CallPolicy, redact: Redactor) -> str:
-    if kind == "timeout" and isinstance(exc, TimeoutError):
-        return f"no answer within the {policy.timeout_s:g} s deadline"
-    message = str(exc).strip() or type(exc).__name__
-    return redact(f"{type(exc).__name__}: {message}")[:500]
-
-
-def _reply(
-    text: str | None,
-    error: ErrorKind | None,
-    detail: str | None,
-    attempts: int,
-    started: float,
-    answer_chars: int = 0,
-) -> WorkerReply:
-    latency = int((time.perf_counter() - started) * 1000)
-    return WorkerReply(text, answer_chars, error, detail, attempts, latency)
+def _measured(call: CallRecord | None) -> tuple[int, int]:
+    return (call.attempts, call.latency_ms) if call is not None else (0, 0)

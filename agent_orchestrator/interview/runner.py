@@ -14,12 +14,19 @@ from typing import TYPE_CHECKING
 from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import EvaluationReason, EvaluationResult, Evaluator, EvaluatorContext
 
+from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.build import agent_for
 from agent_orchestrator.agents.prompts.instructions import INTERVIEWED_WORKER
 from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.domain.profile import CaseResult, CheckResult
 from agent_orchestrator.domain.progress import ProgressCallback
-from agent_orchestrator.interview.calls import MAX_ANSWER_CHARS, CallPolicy, EndpointBreaker, WorkerReply, ask
+from agent_orchestrator.interview.calls import (
+    BREAKER_THRESHOLD,
+    MAX_ANSWER_CHARS,
+    EndpointBreaker,
+    WorkerReply,
+    ask,
+)
 from agent_orchestrator.interview.case import GradingEnv, InterviewCase, case_score, check
 from agent_orchestrator.policies.redaction import Redactor
 
@@ -76,7 +83,7 @@ async def run_suite(
     cases: list[InterviewCase],
     *,
     env: GradingEnv,
-    policy: CallPolicy,
+    bounds: CallBounds,
     concurrency: int,
     redact: Redactor,
     progress: ProgressCallback | None = None,
@@ -85,13 +92,13 @@ async def run_suite(
     settings: ModelSettings = {"temperature": 0.0, "max_tokens": MAX_ANSWER_TOKENS}
     agent = agent_for(model, str, INTERVIEWED_WORKER, retries=0, model_settings=settings)
     usage = Usage()
-    breaker = EndpointBreaker(policy.breaker_threshold)
+    breaker = EndpointBreaker(BREAKER_THRESHOLD)
     by_id = {case.case_id: case for case in cases}
     done = 0
 
     async def answer(prompt: str) -> WorkerReply:
         nonlocal done
-        reply = await ask(agent, prompt, policy, breaker, redact, usage)
+        reply = await ask(agent, prompt, bounds, breaker, redact, usage)
         done += 1
         if progress is not None:
             await progress(done, len(cases), f"answered {done}/{len(cases)} interview cases")

@@ -23,6 +23,7 @@ from agent_orchestrator.errors import ProviderError
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
+    from pydantic_ai.settings import ModelSettings
 
 Role = Literal["leader", "worker"]
 
@@ -283,7 +284,7 @@ def build_model(spec: ModelSpec, settings: Settings, role: Role) -> Model:
 
 
 def _openai_family(spec: ModelSpec, key: str | None) -> Model:
-    """OpenAI-compatible endpoints, with SDK retries off: the interview retries with its own deadline."""
+    """OpenAI-compatible endpoints, with SDK retries off: `agents.resilience` is the one retry layer."""
     from openai import AsyncOpenAI
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.litellm import LiteLLMProvider
@@ -298,29 +299,42 @@ def _openai_family(spec: ModelSpec, key: str | None) -> Model:
     return OpenAIChatModel(spec.model, provider=OpenAIProvider(openai_client=client))
 
 
+# Vendor SDKs retry on their own (Anthropic, Groq, OpenRouter twice, Mistral its way): off, per model,
+# so `agents.resilience` is the one retry layer and every attempt is counted and bounded.
+NO_SDK_RETRIES: ModelSettings = {"max_retries": 0}
+
+
 def _vendor_model(spec: ModelSpec, key: str | None) -> Model:
-    """Vendor SDK models; a base URL, when given, points them at a proxy."""
+    """Vendor SDK models, their own retries off; a base URL, when given, points them at a proxy."""
     if spec.provider == "anthropic":
         from pydantic_ai.models.anthropic import AnthropicModel
         from pydantic_ai.providers.anthropic import AnthropicProvider
 
-        return AnthropicModel(spec.model, provider=AnthropicProvider(api_key=key, base_url=spec.base_url))
+        return AnthropicModel(
+            spec.model, provider=AnthropicProvider(api_key=key, base_url=spec.base_url), settings=NO_SDK_RETRIES
+        )
     if spec.provider == "gemini":
         from pydantic_ai.models.google import GoogleModel
         from pydantic_ai.providers.google import GoogleProvider
 
-        return GoogleModel(spec.model, provider=GoogleProvider(api_key=key, base_url=spec.base_url))
+        return GoogleModel(
+            spec.model, provider=GoogleProvider(api_key=key, base_url=spec.base_url), settings=NO_SDK_RETRIES
+        )
     if spec.provider == "groq":
         from pydantic_ai.models.groq import GroqModel
         from pydantic_ai.providers.groq import GroqProvider
 
-        return GroqModel(spec.model, provider=GroqProvider(api_key=key, base_url=spec.base_url))
+        return GroqModel(
+            spec.model, provider=GroqProvider(api_key=key, base_url=spec.base_url), settings=NO_SDK_RETRIES
+        )
     if spec.provider == "mistral":
         from pydantic_ai.models.mistral import MistralModel
         from pydantic_ai.providers.mistral import MistralProvider
 
-        return MistralModel(spec.model, provider=MistralProvider(api_key=key, base_url=spec.base_url))
+        return MistralModel(
+            spec.model, provider=MistralProvider(api_key=key, base_url=spec.base_url), settings=NO_SDK_RETRIES
+        )
     from pydantic_ai.models.openrouter import OpenRouterModel
     from pydantic_ai.providers.openrouter import OpenRouterProvider
 
-    return OpenRouterModel(spec.model, provider=OpenRouterProvider(api_key=key))
+    return OpenRouterModel(spec.model, provider=OpenRouterProvider(api_key=key), settings=NO_SDK_RETRIES)

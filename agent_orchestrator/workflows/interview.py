@@ -13,10 +13,10 @@ from datetime import timedelta
 from pydantic_ai.models import Model
 from pydantic_graph import BaseNode, End, GraphRunContext
 
+from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.domain.profile import InterviewResult
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.errors import UsageError
-from agent_orchestrator.interview.calls import CallPolicy
 from agent_orchestrator.interview.case import GradingEnv
 from agent_orchestrator.interview.runner import SuiteRun, run_suite
 from agent_orchestrator.interview.scoring import InterviewMeta, build_result
@@ -25,6 +25,7 @@ from agent_orchestrator.interview.typescript import TypeScriptToolchain, find_ty
 from agent_orchestrator.providers import ModelSpec, resolve_spec, role_spec
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.graphs import build_graph
+from agent_orchestrator.workflows.recorder import retry_policy
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class AskCases(BaseNode[InterviewState, InterviewDeps, InterviewResult]):
             self.worker,
             build_suite(ctx.deps.request.seed),
             env=GradingEnv(typescript=ctx.state.toolchain),
-            policy=CallPolicy(timeout_s=settings.ao_worker_call_timeout),
+            bounds=CallBounds(retry_policy(runtime), timeout_s=settings.ao_model_call_timeout),
             concurrency=settings.ao_interview_concurrency,
             redact=runtime.redact,
             progress=ctx.deps.progress,

@@ -93,7 +93,7 @@ class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
             ctx.state.attempts += 1
             agent = build_agent(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
             prompt = planner_prompt(ctx.state.goal, ctx.state.context, self.problems)
-            draft = await call_agent(agent, prompt, usage=run.usage, redact=run.runtime.redact)
+            draft = await call_agent(agent, prompt, usage=run, redact=run.runtime.redact, bounds=run.bounds())
         return CheckPlan(draft)
 
 

@@ -17,15 +17,20 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from agent_orchestrator.agents.bounds import CallBounds, RetryPolicy
+from agent_orchestrator.agents.budget import BudgetExceeded, BudgetLimits, RunBudget
 from agent_orchestrator.agents.usage import Usage
+from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.calls import period_start
 from agent_orchestrator.store.runs import ArtifactRef
 
 if TYPE_CHECKING:  # the graph library loads with the workflows, not with the CLI's signal handling
@@ -48,6 +53,32 @@ class RunContext:
     warnings: list[str] = field(default_factory=list[str])
     timings: dict[str, int] = field(default_factory=dict[str, int])
     done_nodes: int = 0
+    deadline: float | None = None  # monotonic: AO_RUN_TIMEOUT after the run started
+    budget: RunBudget | None = None
+
+    def __post_init__(self) -> None:
+        settings = self.runtime.settings
+        self.deadline = time.monotonic() + settings.ao_run_timeout
+        self.budget = run_budget(self.runtime, self.usage)
+
+    def record_call(self, call: CallRecord) -> None:
+        """One model call of this run: into its usage and the call ledger (`ao usage`), as it ends."""
+        self.usage.record_call(call)
+        try:
+            self.runtime.ledger.add(self.run_id, self.workflow, call)
+        except Exception:  # the run's own usage still has it; a full disk must not fail the workflow
+            logger.exception("could not record a model call of run %s", self.run_id)
+
+    def bounds(self, timeout_s: float | None = None) -> CallBounds:
+        """The bounds of one model call of this run: its deadline (default AO_MODEL_CALL_TIMEOUT), the
+        run's deadline, the retry policy and the run's budget."""
+        settings = self.runtime.settings
+        return CallBounds(
+            policy=retry_policy(self.runtime),
+            timeout_s=settings.ao_model_call_timeout if timeout_s is None else timeout_s,
+            run_deadline=self.deadline,
+            gate=None if self.budget is None else self.budget.check,
+        )
 
     def recorded(self, node: BaseNode[Any, Any, Any]) -> AbstractAsyncContextManager[None]:
         """Record a graph node under its graph id (its class name), so a rename cannot leave a stale name."""
@@ -88,6 +119,31 @@ class RunContext:
             total = max(self.expected_nodes, self.done_nodes + 1)
             with anyio.CancelScope(shield=True):
                 await self.progress(self.done_nodes, total, message)
+
+
+def retry_policy(runtime: Runtime) -> RetryPolicy:
+    settings = runtime.settings
+    return RetryPolicy(settings.ao_model_max_retries, settings.ao_model_backoff_s, settings.ao_model_max_backoff_s)
+
+
+def run_budget(runtime: Runtime, usage: Usage) -> RunBudget | None:
+    """The run's budget over its `usage`, with what the ledger says was spent today and this month."""
+    settings = runtime.settings
+    limits = BudgetLimits(
+        settings.ao_run_max_requests,
+        settings.ao_run_max_tokens,
+        settings.ao_run_max_cost_usd,
+        settings.ao_daily_max_cost_usd,
+        settings.ao_monthly_max_cost_usd,
+    )
+    if limits.unlimited:
+        return None
+    budget = RunBudget(limits, usage)
+    if limits.daily_cost_usd is not None or limits.monthly_cost_usd is not None:
+        now = datetime.now(UTC)
+        budget.spent_today_usd = runtime.ledger.cost_since(period_start(now, "day"))
+        budget.spent_this_month_usd = runtime.ledger.cost_since(period_start(now, "month"))
+    return budget
 
 
 @dataclass
@@ -142,17 +198,19 @@ def _status_of(exc: BaseException) -> tuple[RunStatus, str]:
         return "interrupted", "interrupted (KeyboardInterrupt)"
     if isinstance(exc, PolicyViolation):
         return "refused", str(exc)
+    if isinstance(exc, BudgetExceeded):
+        return "failed", f"budget exceeded: {exc}"
     if isinstance(exc, AOError):
         return "failed", str(exc)
     if isinstance(exc, anyio.get_cancelled_exc_class()):
         return "cancelled", "the run was cancelled"
-    from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
+    from pydantic_ai.exceptions import UsageLimitExceeded  # a model failed: the stack is loaded
+
+    from agent_orchestrator.agents.resilience import describe_failure
 
     if isinstance(exc, UsageLimitExceeded):
         return "failed", f"budget exceeded: {exc}"
-    if isinstance(exc, UnexpectedModelBehavior):
-        return "failed", f"a model returned invalid output after its retries: {exc}"
-    return "failed", f"{type(exc).__name__}: {exc}"
+    return "failed", f"a model call failed: {describe_failure(exc)}"
 
 
 async def record_run(

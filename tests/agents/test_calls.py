@@ -8,9 +8,11 @@ from pydantic import BaseModel
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from scripted_models import Scripted, answering
 
+from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.build import agent_for
 from agent_orchestrator.agents.calls import call_agent, failure_reason
 from agent_orchestrator.agents.prompts.prompt import Data, Prompt
+from agent_orchestrator.agents.resilience import DeadlineExceeded
 from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.policies.redaction import Redactor
 
@@ -31,6 +33,9 @@ async def test_a_call_returns_the_validated_output_and_records_its_usage() -> No
     assert output == Answer(value=3)
     assert usage.requests == 1 and usage.input_tokens > 0 and usage.output_tokens > 0
     assert usage.unpriced_responses == 1, "a scripted model has no price: counted, never guessed"
+    [call] = usage.records
+    assert call.role == "unknown" and call.model_id.startswith("function:") and call.attempts == 1
+    assert call.succeeded and call.latency_ms >= 0 and call.cost_usd is None
 
 
 async def test_a_call_whose_output_never_validates_still_records_every_request() -> None:
@@ -43,6 +48,9 @@ async def test_a_call_whose_output_never_validates_still_records_every_request()
     assert usage.requests == 3 == len(script.requests), "the call and its two output retries"
     assert usage.input_tokens > 0 and usage.output_tokens > 0 and usage.unpriced_responses == 3
     assert failure_reason(failed.value).startswith("invalid output after its retries")
+    [call] = usage.records
+    assert usage.failed_calls == 1 and call.error_kind == "model_error"
+    assert call.error is not None and call.error.startswith("invalid output")
 
 
 async def test_a_call_past_its_deadline_is_recorded_and_fails_as_a_timeout() -> None:
@@ -50,9 +58,11 @@ async def test_a_call_past_its_deadline_is_recorded_and_fails_as_a_timeout() -> 
     script.latency_s = 5
     usage = Usage()
     agent = agent_for(script.model(), Answer, "answer")
-    with anyio.fail_after(3), pytest.raises(TimeoutError) as failed:
-        await call_agent(agent, Prompt.of("q"), usage=usage, redact=Redactor(), timeout_s=0.05)
-    assert failure_reason(failed.value) == "the call timed out" and usage.requests == 0
+    with anyio.fail_after(3), pytest.raises(DeadlineExceeded) as failed:
+        await call_agent(agent, Prompt.of("q"), usage=usage, redact=Redactor(), bounds=CallBounds(timeout_s=0.05))
+    assert failure_reason(failed.value) == "no answer before the call's deadline of 0.05 s (AO_MODEL_CALL_TIMEOUT)"
+    [call] = usage.records  # a call that never answered is recorded too: its latency, its one attempt
+    assert usage.requests == 0 and call.error_kind == "timeout" and call.attempts == 1 and call.latency_ms >= 50
 
 
 async def test_the_prompt_reaching_the_model_is_redacted_and_its_data_fenced() -> None:

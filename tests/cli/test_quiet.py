@@ -13,7 +13,7 @@ from processes import ao_command
 def test_no_banner_in_a_terminal() -> None:
     """In a terminal, outside pytest and CI (where the library hides it itself), nothing but ours."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_VERSION", "CI", "PYDANTIC_AI_NO_BANNER")}
-    env["AO_WORKER_CALL_TIMEOUT"] = "2"
+    env["AO_MODEL_CALL_TIMEOUT"] = "2"
     primary, secondary = pty.openpty()
     command = [*ao_command(), "worker", "interview", "--provider", "openai-compatible", "--model", "m"]
     command += ["--base-url", "http://127.0.0.1:9/v1"]  # refused at once: every call fails fast

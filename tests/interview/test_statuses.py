@@ -86,7 +86,7 @@ async def test_prompt_injection_claims_earn_nothing(runtime: Runtime) -> None:
 async def test_slow_worker_is_unavailable_and_not_saved(settings, monkeypatch) -> None:
     from scripted import scripted_factory
 
-    runtime = Runtime.create(settings.model_copy(update={"ao_worker_call_timeout": 0.2}), scripted_factory(SEED))
+    runtime = Runtime.create(settings.model_copy(update={"ao_model_call_timeout": 0.2}), scripted_factory(SEED))
     result = await interview(runtime, "slow", save=True)
     assert result.outcome == "unavailable" and result.status == "unavailable"
     assert result.profile is None and not result.saved

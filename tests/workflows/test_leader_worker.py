@@ -167,7 +167,7 @@ async def test_a_worker_endpoint_failing_mid_run_fails_only_its_step(settings: S
     result = await leader_worker(runtime_with(settings, script, active()), "summarise")
     verdicts = {s.step_id: s.verdict for s in result.steps}
     assert result.status == "partial" and verdicts == {"s1": "accepted", "s2": "failed", "s3": "accepted"}
-    assert "the endpoint failed (ModelHTTPError" in (result.steps[1].error or "")
+    assert "the endpoint kept failing (server_error" in (result.steps[1].error or "")
     assert "s2 failed" in result.summary
 
 

@@ -1,38 +1,50 @@
-"""Run usage: tokens and requests summed; cost priced by genai-prices where the model is known."""
+"""Run usage: each call's record summed; cost only where a call was priced, never guessed."""
 
 from __future__ import annotations
 
-from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
-from pydantic_ai.usage import RequestUsage, RunUsage
-
 from agent_orchestrator.agents.usage import Usage
+from agent_orchestrator.domain.calls import CallRecord
 
 
-def response(model: str, provider: str | None) -> ModelResponse:
-    return ModelResponse(
-        parts=[TextPart("x")],
-        model_name=model,
-        provider_name=provider,
-        usage=RequestUsage(input_tokens=1_000_000, output_tokens=0),
+def call(cost: float | None, requests: int = 1, error: str | None = None, attempts: int = 1) -> CallRecord:
+    return CallRecord(
+        role="leader",
+        model_id="openai:gpt-4o",
+        started=0.0,
+        latency_ms=5,
+        attempts=attempts,
+        requests=requests,
+        input_tokens=100,
+        output_tokens=10,
+        cost_usd=cost,
+        error=error,
     )
 
 
-def test_known_models_are_priced() -> None:
+def test_calls_are_summed_with_their_cost() -> None:
     usage = Usage()
-    usage.record(RunUsage(requests=1, input_tokens=1_000_000), [response("gpt-4o", "openai")])
-    summary = usage.as_dict()
-    assert summary["requests"] == 1 and summary["input_tokens"] == 1_000_000
-    assert isinstance(summary["cost_usd"], float) and summary["cost_usd"] > 0
+    usage.record_call(call(0.25))
+    usage.record_call(call(0.5, attempts=3))
+    assert usage.as_dict() == {
+        "requests": 2,
+        "input_tokens": 200,
+        "output_tokens": 20,
+        "cost_usd": 0.75,
+        "unpriced_responses": 0,
+        "calls": 2,
+        "failed_calls": 0,
+        "retries": 2,
+    }
 
 
-def test_unknown_models_have_no_price_rather_than_a_wrong_one() -> None:
+def test_unpriced_calls_have_no_price_rather_than_a_wrong_one() -> None:
     usage = Usage()
-    usage.record(RunUsage(requests=1), [response("smollm2-135m-instruct", "local")])
-    assert usage.as_dict()["cost_usd"] is None and usage.as_dict()["unpriced_responses"] == 1
+    usage.record_call(call(None, requests=2))
+    assert usage.as_dict()["cost_usd"] is None and usage.as_dict()["unpriced_responses"] == 2
 
 
-def test_only_responses_are_priced() -> None:
+def test_failed_calls_count_and_keep_what_they_spent() -> None:
     usage = Usage()
-    request = ModelRequest(parts=[UserPromptPart("hi")])
-    usage.record(RunUsage(requests=1), [request, response("gpt-4o", "openai")])
-    assert usage.unpriced_responses == 0 and usage.cost_usd > 0
+    usage.record_call(call(0.1, error="the endpoint kept failing"))
+    usage.record_call(call(None, requests=0, error="no answer before the call's deadline"))
+    assert usage.failed_calls == 2 and usage.requests == 1 and usage.as_dict()["cost_usd"] == 0.1

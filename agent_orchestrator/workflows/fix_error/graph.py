@@ -135,7 +135,9 @@ class ProposeFix(BaseNode[FixState, FixDeps, FixResult]):
                 skipped=state.skipped,
             )
             agent = build_agent(deps.runtime, "leader", FixDraft, FIXER)
-            state.draft = await call_agent(agent, prompt, usage=deps.run.usage, redact=deps.runtime.redact)
+            state.draft = await call_agent(
+                agent, prompt, usage=deps.run, redact=deps.runtime.redact, bounds=deps.run.bounds()
+            )
         return CheckPatch()
 
 

@@ -176,10 +176,10 @@ async def _ask(env: StepEnv, job: StepJob, previous: StepResult | None, feedback
     return await call_agent(
         env.doer(job),
         prompt,
-        usage=env.run.usage,
+        usage=env.run,
         redact=runtime.redact,
         limiter=env.limiter("leader" if job.worker is None else "worker"),
-        timeout_s=runtime.settings.ao_worker_call_timeout if job.worker else None,
+        bounds=env.run.bounds(),
     )
 
 
@@ -193,8 +193,15 @@ async def _review(env: StepEnv, job: StepJob, output: StepResult, outcome: StepO
         checks=outcome.validation,
         output=output,
     )
-    usage, redact = env.run.usage, env.run.runtime.redact
-    return await call_agent(env.reviewer(), prompt, usage=usage, redact=redact, limiter=env.limiter("leader"))
+    run = env.run
+    return await call_agent(
+        env.reviewer(),
+        prompt,
+        usage=run,
+        redact=run.runtime.redact,
+        limiter=env.limiter("leader"),
+        bounds=run.bounds(),
+    )
 
 
 async def _record_output(env: StepEnv, job: StepJob, outcome: StepOutcome, output: StepResult) -> None:

@@ -201,7 +201,7 @@ async def review_in_parallel(
     async def review_one(part: ReviewPart, scope: anyio.CancelScope) -> None:
         try:
             drafts[part.index] = await call_agent(
-                agent, prompt_of(part), usage=run.usage, redact=run.runtime.redact, limiter=limiter
+                agent, prompt_of(part), usage=run, redact=run.runtime.redact, limiter=limiter, bounds=run.bounds()
             )
         except Exception as exc:  # collected and re-raised below, after the siblings stop
             failures.append((part, exc))

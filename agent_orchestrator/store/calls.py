@@ -1,0 +1,160 @@
+"""The call ledger: every model call of every run and interview, failed ones too, one row each.
+
+Kept in the run database (`runs.sqlite3`), written as each call ends (so a crash loses at most
+the call in flight), read by `get_run` (per-model usage), the spending caps (what was spent today
+and this month) and `ao usage` (spend by model, role and workflow over a period).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agent_orchestrator.domain.calls import CallRecord
+from agent_orchestrator.store.runs import RUNS_FILE
+from agent_orchestrator.store.sqlite import Redact, SqliteFile
+
+UsageGrouping = Literal["model", "role", "workflow"]
+_COLUMNS = (
+    "role, model_id, started, latency_ms, attempts, requests, input_tokens, output_tokens, cost_usd, "
+    "error_kind, error, fallback_from, fallback_reason"
+)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS model_calls (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, workflow TEXT NOT NULL,
+    role TEXT NOT NULL, model_id TEXT NOT NULL, started REAL NOT NULL, latency_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL, cost_usd REAL, error_kind TEXT, error TEXT,
+    fallback_from TEXT, fallback_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS model_calls_started ON model_calls (started);
+CREATE INDEX IF NOT EXISTS model_calls_run ON model_calls (run_id);
+"""
+
+
+class UsageRow(BaseModel):
+    """Spend of one model, role or workflow over a period."""
+
+    key: str
+    calls: int
+    failed_calls: int
+    retries: int
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    unpriced_calls: int
+
+
+class UsageReport(BaseModel):
+    """What `ao usage` / `get_usage` return: spend grouped one way over [since, until)."""
+
+    since: datetime
+    until: datetime
+    by: UsageGrouping
+    rows: list[UsageRow]
+    total_cost_usd: float | None
+    total_calls: int
+
+
+def period_start(now: datetime, period: Literal["day", "month"]) -> datetime:
+    """The start of the UTC day or month containing `now`."""
+    now = now.astimezone(UTC)
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.replace(day=1) if period == "month" else start
+
+
+class CallLedger:
+    """Appends and sums call records; thread-safe within a process, SQLite-locked across processes."""
+
+    def __init__(self, state_dir: Path, redact: Redact) -> None:
+        self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA)
+        self._redact = redact
+
+    def add(self, run_id: str, workflow: str, call: CallRecord) -> None:
+        error = None if call.error is None else self._redact(call.error)[:1000]
+        reason = None if call.fallback_reason is None else self._redact(call.fallback_reason)[:1000]
+        with self._db.transaction() as db:
+            db.execute(
+                f"INSERT INTO model_calls (run_id, workflow, {_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    workflow,
+                    call.role,
+                    call.model_id,
+                    call.started,
+                    call.latency_ms,
+                    call.attempts,
+                    call.requests,
+                    call.input_tokens,
+                    call.output_tokens,
+                    call.cost_usd,
+                    call.error_kind,
+                    error,
+                    call.fallback_from,
+                    reason,
+                ),
+            )
+
+    def for_run(self, run_id: str) -> list[CallRecord]:
+        """A run's calls in the order they ended."""
+        with self._db.transaction() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM model_calls WHERE run_id = ? ORDER BY seq", (run_id,)
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def cost_since(self, since: datetime) -> float:
+        """What every priced call since `since` cost, in USD."""
+        with self._db.transaction() as db:
+            row = db.execute(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE started >= ?", (since.timestamp(),)
+            ).fetchone()
+        return float(row[0])
+
+    def report(self, since: datetime, until: datetime, by: UsageGrouping) -> UsageReport:
+        column = {"model": "model_id", "role": "role", "workflow": "workflow"}[by]
+        with self._db.transaction() as db:
+            rows = db.execute(
+                f"SELECT {column}, COUNT(*), SUM(error IS NOT NULL), SUM(MAX(attempts - 1, 0)), SUM(requests), "
+                "SUM(input_tokens), SUM(output_tokens), SUM(cost_usd), SUM(cost_usd IS NULL AND requests > 0) "
+                f"FROM model_calls WHERE started >= ? AND started < ? GROUP BY {column} "
+                "ORDER BY COALESCE(SUM(cost_usd), 0) DESC, COUNT(*) DESC",
+                (since.timestamp(), until.timestamp()),
+            ).fetchall()
+        usage = [_usage_row(row) for row in rows]
+        priced = [row.cost_usd for row in usage if row.cost_usd is not None]
+        return UsageReport(
+            since=since,
+            until=until,
+            by=by,
+            rows=usage,
+            total_cost_usd=round(sum(priced), 6) if priced else None,
+            total_calls=sum(row.calls for row in usage),
+        )
+
+
+def _record(row: Sequence[object]) -> CallRecord:
+    names = [name.strip() for name in _COLUMNS.split(",")]
+    return CallRecord.model_validate(dict(zip(names, row, strict=True)))
+
+
+def _usage_row(row: sqlite3.Row | Sequence[object]) -> UsageRow:
+    key, calls, failed, retries, requests, tokens_in, tokens_out, cost, unpriced = row
+    return UsageRow(
+        key=str(key),
+        calls=int(calls or 0),  # type: ignore[arg-type]
+        failed_calls=int(failed or 0),  # type: ignore[arg-type]
+        retries=int(retries or 0),  # type: ignore[arg-type]
+        requests=int(requests or 0),  # type: ignore[arg-type]
+        input_tokens=int(tokens_in or 0),  # type: ignore[arg-type]
+        output_tokens=int(tokens_out or 0),  # type: ignore[arg-type]
+        cost_usd=None if cost is None else round(float(cost), 6),  # type: ignore[arg-type]
+        unpriced_calls=int(unpriced or 0),  # type: ignore[arg-type]
+    )
