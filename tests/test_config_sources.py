@@ -147,3 +147,16 @@ def test_show_config_over_mcp(user_file: Path) -> None:
     data = anyio.run(call)
     assert data["user_config_file"] == str(user_file) and data["user_config_exists"] is True
     assert os.fspath(user_file) in json.dumps(data)
+
+
+def test_a_renamed_setting_still_set_is_named_with_its_new_name(
+    user_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not [a for a in load_settings().report().advice if "no longer read" in a]
+    user_file.write_text("AO_WORKER_CALL_TIMEOUT=30\n")
+    user_file.chmod(0o600)
+    advice = load_settings().report().advice
+    assert "AO_WORKER_CALL_TIMEOUT is no longer read: use AO_MODEL_CALL_TIMEOUT" in " ".join(advice)
+    user_file.write_text("")
+    monkeypatch.setenv("AO_WORKER_CALL_TIMEOUT", "30")
+    assert any(a.startswith("AO_WORKER_CALL_TIMEOUT is no longer read") for a in load_settings().report().advice)

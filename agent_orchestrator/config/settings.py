@@ -8,6 +8,7 @@ variable and never echo a value: a key pasted into the wrong variable must not e
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -255,6 +256,7 @@ class Settings(BaseSettings):
         ignored = self.ignored_workspace_settings()
         sources = describe_sources(values, self.secret_variables(), readable_user_config(path), ignored)
         report = config_report(sources, path)
+        report.advice += renamed_settings_advice(readable_user_config(path))
         if self._workspace is None:
             report.advice.append(self.no_workspace_message() + "; tools that read or run files refuse until then.")
         return report
@@ -263,6 +265,20 @@ class Settings(BaseSettings):
         """Lines of a `.env` in the working directory or the workspace root that set one of our settings."""
         files = workspace_env_files([Path.cwd(), *([self._workspace] if self._workspace else [])])
         return ignored_assignments(files, [*type(self).model_fields, *CONFIG_FILE_VARIABLES])
+
+
+# Settings that were renamed: still set somewhere, they are not read, and `ao config show` says so.
+RENAMED_SETTINGS = {"AO_WORKER_CALL_TIMEOUT": "AO_MODEL_CALL_TIMEOUT (it now bounds every model call)"}
+
+
+def renamed_settings_advice(user_config: Path | None) -> list[str]:
+    """Advice for each renamed setting still set in the environment or the user config file."""
+    text = user_config.read_text(encoding="utf-8", errors="replace") if user_config is not None else ""
+    return [
+        f"{old} is no longer read: use {new}"
+        for old, new in RENAMED_SETTINGS.items()
+        if old in os.environ or re.search(rf"(?m)^\s*(?:export\s+)?{old}\s*=", text)
+    ]
 
 
 # State must never land in git internals or system directories; inside the workspace only as a
