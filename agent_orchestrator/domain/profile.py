@@ -72,8 +72,19 @@ LOW_RISK_TASK_TYPES: frozenset[TaskType] = frozenset(r.task_type for r in TASK_R
 
 Complexity = Literal["none", "low", "medium", "high"]
 ErrorKind = Literal[
-    "timeout", "unreachable", "server_error", "rate_limited", "auth_failed", "not_found", "model_error", "skipped"
+    "timeout",
+    "unreachable",
+    "server_error",
+    "rate_limited",
+    "auth_failed",
+    "not_found",
+    "model_error",
+    "skipped",
+    "cancelled",
 ]
+# Why an interview case has no answer: a call's error kind, or `deadline` (the interview's deadline,
+# AO_INTERVIEW_TIMEOUT, ended it first: a sign of a slow worker, not of a failing endpoint).
+CaseError = ErrorKind | Literal["deadline"]
 
 
 class CheckResult(BaseModel):
@@ -92,7 +103,7 @@ class CaseResult(BaseModel):
     score: float = Field(ge=0, le=1)
     passed: bool
     checks: list[CheckResult]
-    error: ErrorKind | None = None
+    error: CaseError | None = None
     error_detail: str | None = None
     attempts: int = 0
     latency_ms: int = 0
@@ -121,13 +132,21 @@ class RoutingPolicy(BaseModel):
 
 
 class Reliability(BaseModel):
-    """How the endpoint behaved during the interview."""
+    """How the endpoint behaved during the interview: failures, retries, speed."""
 
     cases: int
     answered: int
     transport_failures: int
     timeouts: int
     retries: int
+    unanswered_at_deadline: int = Field(
+        default=0, description="cases the interview's deadline (AO_INTERVIEW_TIMEOUT) left unanswered"
+    )
+    deadline_s: float | None = Field(default=None, description="the interview's deadline in seconds")
+    latency_p50_ms: int | None = Field(default=None, description="median latency of the answered calls")
+    latency_p95_ms: int | None = Field(
+        default=None, description="95th-percentile latency of the answered calls (None: none answered)"
+    )
 
 
 class WorkerCapabilityProfile(BaseModel):
@@ -161,6 +180,7 @@ class InterviewResult(BaseModel):
     """The answer of `interview_worker`: a judged profile, or an unavailable endpoint that was not judged."""
 
     worker_id: str
+    run_id: str | None = Field(default=None, description="the interview's run record (`get_run`, `ao runs show`)")
     outcome: Outcome
     status: InterviewStatus
     saved: bool

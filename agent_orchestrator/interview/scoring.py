@@ -2,8 +2,9 @@
 
 The rules, in order:
 - an endpoint that failed most calls is *unavailable*: not judged, never saved as a judgement;
-- *blocked* when structured output fails badly, the endpoint is unreliable, or no low-risk task
-  type qualifies;
+- *blocked* when the interview's deadline passed with cases unanswered (too slow: saved like any
+  judgement, so it is not re-interviewed on every run), structured output fails badly, the
+  endpoint is unreliable, or no low-risk task type qualifies;
 - *active* when every dimension passed on a reliable endpoint; it may take every task type it
   qualified for (codegen only when its TypeScript was really type-checked);
 - *limited* otherwise: low-risk task types only, every accepted output reviewed by the leader.
@@ -11,6 +12,7 @@ The rules, in order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +31,7 @@ from agent_orchestrator.domain.profile import (
     WorkerCapabilityProfile,
 )
 from agent_orchestrator.domain.status import WorkerStatus
+from agent_orchestrator.interview.calls import TRANSPORT_ERRORS
 from agent_orchestrator.interview.runner import SuiteRun
 from agent_orchestrator.providers import ModelSpec
 
@@ -46,6 +49,7 @@ class InterviewMeta:
     ttl: timedelta
     typescript_note: str
     typescript_verified: bool
+    deadline_s: float | None = None  # the interview's deadline (AO_INTERVIEW_TIMEOUT)
 
 
 def score_dimensions(cases: list[CaseResult], typescript_note: str) -> dict[Dimension, DimensionScore]:
@@ -66,15 +70,40 @@ def score_dimensions(cases: list[CaseResult], typescript_note: str) -> dict[Dime
     return scores
 
 
-def reliability_of(cases: list[CaseResult], retries: int = 0) -> Reliability:
-    transport = [c for c in cases if c.error not in (None, "model_error")]
+def reliability_of(cases: list[CaseResult], retries: int = 0, deadline_s: float | None = None) -> Reliability:
+    """How the endpoint behaved: failures at the endpoint (not bad answers, not the deadline), retries,
+    and the latency of the answered calls."""
+    latencies = [c.latency_ms for c in cases if c.error is None]
     return Reliability(
         cases=len(cases),
-        answered=sum(1 for c in cases if c.error is None),
-        transport_failures=len(transport),
+        answered=len(latencies),
+        transport_failures=sum(1 for c in cases if c.error in TRANSPORT_ERRORS),
         timeouts=sum(1 for c in cases if c.error == "timeout"),
         retries=sum(max(c.attempts - 1, 0) for c in cases) + retries,
+        unanswered_at_deadline=sum(1 for c in cases if c.error == "deadline"),
+        deadline_s=deadline_s,
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
     )
+
+
+def percentile(values: list[int], p: float) -> int | None:
+    """The nearest-rank `p`th percentile (an observed value, so a small sample is not interpolated)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def too_slow_reason(reliability: Reliability) -> str | None:
+    """Why a worker is too slow for the interview's deadline; None when the deadline left nothing unanswered."""
+    if not reliability.unanswered_at_deadline:
+        return None
+    deadline = f"the interview's deadline of {reliability.deadline_s or 0:g} s (AO_INTERVIEW_TIMEOUT)"
+    unanswered = f"{reliability.unanswered_at_deadline} of {reliability.cases} cases unanswered"
+    if reliability.latency_p95_ms is None:
+        return f"too slow: no answer at all; {deadline} passed with {unanswered}"
+    return f"too slow: p95 latency {reliability.latency_p95_ms / 1000:.1f} s; {deadline} passed with {unanswered}"
 
 
 def qualified_task_types(scores: dict[Dimension, DimensionScore], typescript_verified: bool) -> list[TaskType]:
@@ -94,7 +123,8 @@ def decide_status(
 ) -> WorkerStatus:
     unreliable = reliability.transport_failures > UNRELIABLE_SHARE * reliability.cases
     no_low_risk = LOW_RISK_TASK_TYPES.isdisjoint(qualified)
-    if scores["structured_json"].score < BLOCK_STRUCTURED_BELOW or unreliable or no_low_risk:
+    too_slow = reliability.unanswered_at_deadline > 0
+    if scores["structured_json"].score < BLOCK_STRUCTURED_BELOW or unreliable or no_low_risk or too_slow:
         return "blocked"
     if all(score.passed for score in scores.values()):
         return "active"
@@ -126,10 +156,12 @@ def routing_policy(status: WorkerStatus, supported: list[TaskType]) -> RoutingPo
 
 
 def failure_reasons(scores: dict[Dimension, DimensionScore], reliability: Reliability) -> list[str]:
-    """One reason per failed dimension, citing the first failed check of its worst case."""
-    reasons: list[str] = []
+    """Too slow first, if it was; then one reason per failed dimension, citing the first failed check of
+    its worst case (a dimension the deadline left cases of unanswered is covered by the first)."""
+    slow = too_slow_reason(reliability)
+    reasons: list[str] = [slow] if slow else []
     for dimension, score in scores.items():
-        if score.passed:
+        if score.passed or (slow and any(case.error == "deadline" for case in score.cases)):
             continue
         passed_cases = sum(1 for case in score.cases if case.passed)
         worst = min(score.cases, key=lambda case: case.score, default=None)
@@ -156,6 +188,11 @@ def recommended_actions(
     status: WorkerStatus, scores: dict[Dimension, DimensionScore], supported: list[TaskType], meta: InterviewMeta
 ) -> list[str]:
     actions: list[str] = []
+    if status == "blocked" and meta.deadline_s is not None and _cut_by_deadline(scores):
+        actions.append(
+            f"this worker is too slow for the interview's deadline of {meta.deadline_s:g} s: use a faster model "
+            "or endpoint, or raise AO_INTERVIEW_TIMEOUT (and AO_MODEL_CALL_TIMEOUT) and re-interview"
+        )
     if status == "blocked":
         actions.append(
             "do not route production work to this worker; re-interview after changing the model, "
@@ -179,9 +216,13 @@ def recommended_actions(
     return actions
 
 
+def _cut_by_deadline(scores: dict[Dimension, DimensionScore]) -> bool:
+    return any(case.error == "deadline" for score in scores.values() for case in score.cases)
+
+
 def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> InterviewResult:
     """Turn a suite run into the interview's result (a judged profile or an unavailable outcome)."""
-    reliability = reliability_of(run.cases)
+    reliability = reliability_of(run.cases, deadline_s=meta.deadline_s)
     if reliability.transport_failures >= UNAVAILABLE_SHARE * reliability.cases:
         return _unavailable(spec, run, reliability)
     scores = score_dimensions(run.cases, meta.typescript_note)
@@ -224,7 +265,7 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
 
 
 def _unavailable(spec: ModelSpec, run: SuiteRun, reliability: Reliability) -> InterviewResult:
-    attempted = [case for case in run.cases if case.error and case.error != "skipped"]
+    attempted = [case for case in run.cases if case.error not in (None, "skipped", "deadline")]
     skipped = sum(1 for case in run.cases if case.error == "skipped")
     errors = sorted({case.error for case in attempted if case.error})
     example = next((case.error_detail for case in attempted), None)
