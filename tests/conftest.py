@@ -33,6 +33,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("AO_ENV_FILE", "")  # no user config file, unless a test names one
     monkeypatch.setenv("AO_MODEL_BACKOFF_S", "0.01")  # retries back off in milliseconds, unless a test says
     monkeypatch.setenv("AO_MODEL_MAX_BACKOFF_S", "0.05")
+    monkeypatch.setenv("AO_MODEL_MAX_RETRIES", "3")  # attempt counts in fault tests: 1 + 3
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".xdg-config"))
     monkeypatch.setenv("AO_STATE_DIR", str(tmp_path / ".ao"))
     monkeypatch.chdir(tmp_path)

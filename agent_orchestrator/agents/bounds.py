@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 class RetryPolicy:
     """How hard one call tries: attempts, backoff and the deadline over all of them (waits included)."""
 
-    max_retries: int = 3
-    backoff_s: float = 1.0
+    max_retries: int = 6
+    backoff_s: float = 0.5
     max_backoff_s: float = 30.0
 
     def wait_s(self, retry: int, retry_after: float | None) -> float:

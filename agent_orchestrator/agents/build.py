@@ -11,7 +11,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
 
 from agent_orchestrator.config import Settings
-from agent_orchestrator.providers import ModelFactory, ModelSpec, Role, role_spec
+from agent_orchestrator.providers import ModelFactory, ModelSpec, Role, fallback_specs, role_spec
 
 OutputT = TypeVar("OutputT")
 # A run's budget per agent call: enough for structured answers, small enough to stop a runaway.
@@ -43,6 +43,25 @@ def build_agent(
     chosen = spec or role_spec(runtime.settings, role)
     model = runtime.model_factory(chosen, runtime.settings, role)
     return agent_for(model, output_type, instructions, name=f"{role}:{chosen.model_id}")
+
+
+def build_agents_with_fallbacks(
+    runtime: ModelSource, role: Role, output_type: type[OutputT], instructions: str, spec: ModelSpec | None = None
+) -> tuple[Agent[None, OutputT], list[Agent[None, OutputT]]]:
+    """The role's agent and one per configured fallback (`<ROLE>_MODEL_FALLBACKS`), for `call_agent`'s
+    `fallbacks=`.
+
+    Every fallback is built now, so a broken chain (an unknown provider, a missing key) fails before
+    the first call rather than when the primary fails. For leader calls; a worker step's fallbacks
+    must each be qualified for the step by their own profile (the leader-worker steps choose them).
+    """
+    chosen = spec or role_spec(runtime.settings, role)
+    primary = build_agent(runtime, role, output_type, instructions, chosen)
+    fallbacks = [
+        build_agent(runtime, role, output_type, instructions, fallback)
+        for fallback in fallback_specs(runtime.settings, role, chosen)
+    ]
+    return primary, fallbacks
 
 
 def agent_for(

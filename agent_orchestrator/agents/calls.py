@@ -27,6 +27,7 @@ from agent_orchestrator.agents.build import DEFAULT_LIMITS
 from agent_orchestrator.agents.prompts.prompt import Prompt
 from agent_orchestrator.agents.resilience import (
     CallTrace,
+    Cancelled,
     DeadlineExceeded,
     ResilientModel,
     classify,
@@ -106,6 +107,9 @@ async def _call_once(
             raise error from exc
         except Exception as exc:
             error = exc
+            raise
+        except BaseException:  # cancelled from outside (the run stopped): spent, but never answered
+            error = Cancelled("the call was cancelled before it answered")
             raise
         finally:
             kind = classify(error)[0] if error is not None else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic_ai.exceptions import (
     ModelAPIError,
@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 
 # HTTP statuses worth another attempt besides 5xx: request timeout, conflict, too early, rate limit.
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+class Cancelled(Exception):
+    """Stands for a cancellation in a call's record (the cancellation itself propagates)."""
 
 
 class DeadlineExceeded(AOError):
@@ -81,6 +85,7 @@ def classify(exc: BaseException) -> tuple[ErrorKind, bool]:
     """An exception's error kind and whether another attempt could help."""
     kinds: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], ErrorKind, bool], ...] = (
         ((DeadlineExceeded, TimeoutError), "timeout", False),
+        (Cancelled, "cancelled", False),
         (ModelAuthenticationError, "auth_failed", False),
         (ModelNotFoundError, "not_found", False),
         (ModelQuotaExceededError, "rate_limited", False),  # waiting won't help: a fallback might
@@ -121,7 +126,7 @@ def fallback_warranted(exc: BaseException) -> bool:
 
 def describe_failure(exc: BaseException) -> str:
     """Why a model call failed, in one line a user can act on (redact before showing it)."""
-    message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    message = _short_message(exc)
     if isinstance(exc, DeadlineExceeded):
         return str(exc)
     if isinstance(exc, TimeoutError):
@@ -142,6 +147,23 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, ModelHTTPError):
         return f"the endpoint rejected the request (HTTP {exc.status_code}: {message})"
     return f"{type(exc).__name__}: {message}"
+
+
+def _short_message(exc: BaseException) -> str:
+    """An error's gist: an HTTP error's status and the provider's own message, not the whole body."""
+    if isinstance(exc, ModelHTTPError):
+        said = _provider_message(exc.body)
+        return f"status {exc.status_code}" + (f": {said[:200]}" if said else "")
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _provider_message(body: object) -> str | None:
+    """The message in an OpenAI-style error body (`{"error": {"message": ...}}` or `{"error": "..."}`)."""
+    error: object = cast("dict[str, object]", body).get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        error = cast("dict[str, object]", error).get("message")
+    return error if isinstance(error, str) and error.strip() else None
 
 
 class ResilientModel(WrapperModel):

@@ -143,6 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     runs_show.add_argument("run_id")
     _add_json(runs_show)
 
+    usage = commands.add_parser(
+        "usage", help="spend by model, role or workflow over a period (runs and interviews)"
+    )
+    usage.add_argument(
+        "--since", default="7d", metavar="PERIOD", help="7d, 30d, today, month or YYYY-MM-DD (UTC; default 7d)"
+    )
+    usage.add_argument("--until", metavar="DATE", help="YYYY-MM-DD, included (default: now)")
+    usage.add_argument(
+        "--by", choices=("model", "role", "workflow"), default="model", help="group by (default model)"
+    )
+    _add_json(usage)
+
     models = commands.add_parser("models", help="configured models and providers")
     models_commands = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     _add_json(models_commands.add_parser("list", help="list configured models and providers"))

@@ -194,6 +194,8 @@ def _tool_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool
         return "fix_error", arguments, sys.stderr.isatty()
     if args.command == "workflows":
         return "list_workflows", {}, False
+    if args.command == "usage":
+        return "get_usage", _present({"since": args.since, "until": args.until, "by": args.by}), False
     if args.command == "config":
         return "show_config", {}, False
     if args.command == "validate":
@@ -247,6 +249,10 @@ CLI_WORDS: dict[str, str] = {
     "interview_worker": "ao worker interview",
     "list_models": "ao models list",
     "show_config": "ao config show",
+    "since": "--since",
+    "until": "--until",
+    "by": "--by",
+    "get_usage": "ao usage",
 }
 # A name in backticks is translated, backticks included (`files` -> --file); a bare name only when it has an
 # underscore (`diff_range: Input should be ...`), so plain English words such as "files" or "write" stay.

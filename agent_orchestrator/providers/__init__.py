@@ -1,11 +1,12 @@
 """Model providers: `provider:model` + settings -> a pydantic-ai model, and which key may go where.
 
-`registry` holds the providers, spec resolution and key binding; `local` the embedded CPU model
-(imported only when a `local` model is built).
+`registry` holds the providers, spec resolution and key binding; `fallbacks` each role's fallback
+chain; `local` the embedded CPU model (imported only when a `local` model is built).
 """
 
 from __future__ import annotations
 
+from agent_orchestrator.providers.fallbacks import fallback_key_options, fallback_specs, fallbacks_variable
 from agent_orchestrator.providers.registry import (
     DEFAULT_LOCAL_MODEL,
     PROVIDERS,
@@ -40,6 +41,9 @@ __all__ = [
     "canonical_provider",
     "configured_keys",
     "configured_spec",
+    "fallback_key_options",
+    "fallback_specs",
+    "fallbacks_variable",
     "normalize_base_url",
     "parse_model_id",
     "resolve_spec",

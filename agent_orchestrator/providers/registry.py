@@ -153,14 +153,21 @@ def _role_value(settings: Settings, role: Role, field: str) -> str | None:
 
 
 def resolve_spec(
-    provider: str, model: str, settings: Settings, role: Role = "worker", base_url: str | None = None
+    provider: str,
+    model: str,
+    settings: Settings,
+    role: Role = "worker",
+    base_url: str | None = None,
+    *,
+    role_base_url: bool = True,
 ) -> ModelSpec:
-    """Apply base-URL precedence: explicit, then `<ROLE>_MODEL_BASE_URL`, then LiteLLM's, then default."""
+    """Apply base-URL precedence: explicit, then `<ROLE>_MODEL_BASE_URL` (unless `role_base_url` is
+    False), then LiteLLM's or Ollama's, then the provider's default."""
     name = canonical_provider(provider)
     if not model.strip():
         raise ProviderError(f"provider {name!r} needs a model name (`model`, e.g. qwen3-coder)")
     info = PROVIDERS[name]
-    chosen = base_url or _role_value(settings, role, "base_url")
+    chosen = base_url or (_role_value(settings, role, "base_url") if role_base_url else None)
     if name == "litellm":
         chosen = chosen or settings.litellm_base_url
     if name == "ollama":

@@ -11,7 +11,14 @@ from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.freshness import freshness
-from agent_orchestrator.providers import PROVIDERS, ModelSpec, bound_key, configured_spec
+from agent_orchestrator.providers import (
+    PROVIDERS,
+    ModelSpec,
+    bound_key,
+    configured_spec,
+    fallback_key_options,
+    fallback_specs,
+)
 from agent_orchestrator.runtime import Runtime
 
 LOCAL_MODEL_ID = "local:smollm2-135m-instruct"
@@ -35,6 +42,10 @@ class WorkerSummary(BaseModel):
     supported_task_types: list[TaskType]
     evaluated_at: datetime
     expires_at: datetime
+    latency_p50_ms: int | None = Field(
+        default=None, description="median latency of its interview's answered calls"
+    )
+    latency_p95_ms: int | None = Field(default=None, description="95th percentile of those (None: none answered)")
 
 
 class WorkerList(BaseModel):
@@ -82,6 +93,9 @@ class ModelsListing(BaseModel):
     providers: list[ProviderListing]
     saved_workers: list[str]
     problems: list[str]
+    fallbacks: list[ConfiguredModel] = Field(
+        default=[], description="LEADER_MODEL_FALLBACKS and WORKER_MODEL_FALLBACKS in order, each with its key"
+    )
 
 
 def key_options(spec: ModelSpec, role: str) -> list[str]:
@@ -108,6 +122,8 @@ def list_workers(runtime: Runtime) -> WorkerList:
                 supported_task_types=profile.supported_task_types,
                 evaluated_at=profile.evaluated_at,
                 expires_at=profile.expires_at,
+                latency_p50_ms=profile.reliability.latency_p50_ms,
+                latency_p95_ms=profile.reliability.latency_p95_ms,
             )
         )
     return WorkerList(workers=summaries, profiles_file=str(runtime.profiles.path))
@@ -168,6 +184,7 @@ def list_models(runtime: Runtime) -> ModelsListing:
         )
         for p in PROVIDERS.values()
     ]
+    fallbacks = configured_fallbacks(runtime, problems)
     installed = local_model_installed()
     if not installed and (roles["leader"] is None or roles["worker"] is None):
         problems.append(
@@ -182,4 +199,34 @@ def list_models(runtime: Runtime) -> ModelsListing:
         providers=providers,
         saved_workers=saved,
         problems=problems,
+        fallbacks=fallbacks,
     )
+
+
+def configured_fallbacks(runtime: Runtime, problems: list[str]) -> list[ConfiguredModel]:
+    """Each role's fallbacks in order, with the key each gets (only one configured for its endpoint)."""
+    listed: list[ConfiguredModel] = []
+    for role in ("leader", "worker"):
+        try:
+            specs = fallback_specs(runtime.settings, role)
+        except AOError as exc:
+            problems.append(str(exc))
+            continue
+        for spec in specs:
+            key = bound_key(spec, runtime.settings, role)
+            key = None if key is not None and looks_like_placeholder(key.value) else key
+            options = fallback_key_options(spec, runtime.settings, role)
+            if key is None and PROVIDERS[spec.provider].needs_key:
+                where = "set " + " or ".join(options) if options else "no key may go to its endpoint"
+                problems.append(f"{role} fallback {spec.model_id!r} has no key ({where})")
+            listed.append(
+                ConfiguredModel(
+                    role=role,
+                    model_id=spec.model_id,
+                    base_url=spec.base_url,
+                    key_configured=key is not None,
+                    key_variable=key.variable if key else None,
+                    key_options=options,
+                )
+            )
+    return listed

@@ -17,6 +17,7 @@ from agent_orchestrator.server.config_tools import add_config_tools
 from agent_orchestrator.server.prompts import add_prompts
 from agent_orchestrator.server.resources import add_resources
 from agent_orchestrator.server.run_tools import add_run_tools
+from agent_orchestrator.server.usage_tools import add_usage_tools
 from agent_orchestrator.server.worker_tools import add_worker_tools
 from agent_orchestrator.server.workflow_tools import add_workflow_tools
 
@@ -26,7 +27,7 @@ agent-orchestrator: a leader model plans and reviews, worker models do narrow ta
 passing), list_workers (status, stale profiles to re-interview).
 2. Work: plan (a plan only), run_leader_worker (plan, workers do the steps, leader reviews), review (diff_range, \
 diff_file or files), fix_error (an error_log within a scope); validate runs allowlisted checks without a model.
-3. Runs: every workflow records a run: list_runs, get_run, get_artifact for large outputs.
+3. Runs: every workflow records a run: list_runs, get_run, get_artifact for large outputs; get_usage for spend.
 show_config shows the settings and where each comes from.
 Dry-run by default: patches are returned, not written; write=true applies them only when AO_ALLOW_WRITE=true \
 and AO_DRY_RUN=false."""
@@ -55,6 +56,7 @@ def create_server(runtime: Runtime | None = None) -> FastMCP:
     add_worker_tools(server, runtime)
     add_workflow_tools(server, runtime)
     add_run_tools(server, runtime)
+    add_usage_tools(server, runtime)
     add_config_tools(server, runtime)
     add_resources(server, runtime)
     add_prompts(server)

@@ -8,11 +8,10 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from agent_orchestrator.queries import runs as runs_flow
-from agent_orchestrator.queries.runs import ArtifactPage, RunList
+from agent_orchestrator.queries.runs import ArtifactPage, RunList, RunView
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
-from agent_orchestrator.store.runs import RunRecord
 
 
 def add_run_tools(server: FastMCP, runtime: Runtime) -> None:
@@ -30,9 +29,9 @@ def add_run_tools(server: FastMCP, runtime: Runtime) -> None:
     @edge
     async def get_run(
         run_id: Annotated[str, Field(description="A run id from a workflow result or list_runs")],
-    ) -> RunRecord:
-        """Show one run: inputs (redacted), status and reason, nodes with timings, model usage and cost,
-        artifact ids. No model calls. Fails on an unknown run_id."""
+    ) -> RunView:
+        """Show one run: inputs (redacted), status and reason, why it failed in one line, nodes with timings,
+        usage and cost per model, artifact ids. No model calls. Fails on an unknown run_id."""
         return runs_flow.get_run(runtime, run_id)
 
     @server.tool(annotations=READ_ONLY)

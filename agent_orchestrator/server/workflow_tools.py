@@ -93,8 +93,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     ) -> ReviewResult:
         """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
         missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings that
-        each cite a file and line of the diff, plus withheld sensitive files. Read-only. Fails on a range
-        that is not commits or a path the policy refuses."""
+        each cite a file and line of the diff, plus withheld sensitive files. Read-only. If the reviewer
+        fails: status partial, the analysis kept. Fails on a range that is not commits or a path the policy
+        refuses."""
         from agent_orchestrator.workflows.review.graph import review as run_review
 
         return await run_review(

@@ -2,8 +2,11 @@
 
 The draft is checked deterministically (unique ids, known dependencies, no cycles). A broken
 draft goes back to the leader once with the problems listed; a second broken draft fails the run,
-so no caller ever gets a plan whose steps cannot be ordered. Assignments come from saved, judged
-worker profiles only (see `routing`), never from anything a model says.
+so no caller ever gets a plan whose steps cannot be ordered. A failed plan has no result: its error
+and its run record (`failure`) carry the last draft's problems (or the validation errors of an
+output that never validated), summarised and redacted; a draft sent back is in the warnings.
+Assignments come from saved, judged worker profiles only (see `routing`), never from anything a
+model says.
 """
 
 from __future__ import annotations
@@ -16,17 +19,18 @@ from pathlib import Path
 
 from pydantic_graph import BaseNode, End, GraphRunContext
 
-from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.build import build_agents_with_fallbacks
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import DraftPlan
 from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
 from agent_orchestrator.agents.prompts.planning import planner_prompt
 from agent_orchestrator.agents.prompts.prompt import Data
 from agent_orchestrator.domain.progress import ProgressCallback
-from agent_orchestrator.errors import AOError, PolicyViolation, UsageError
+from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import Candidate, propose
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.failures import OutputRejected, summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.plan_result import PlanResult, ProposedPlan
 from agent_orchestrator.workflows.recorder import RunContext, record_run
@@ -36,8 +40,8 @@ MAX_CONTEXT_FILE_BYTES = 64_000
 PLAN_ATTEMPTS = 2
 
 
-class PlanRejected(AOError):
-    """The leader's plan failed its deterministic checks on every attempt."""
+class PlanRejected(OutputRejected):
+    """The leader's plan failed its deterministic checks on every attempt; `problems` are the last draft's."""
 
 
 @dataclass
@@ -91,9 +95,11 @@ class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
         run = ctx.deps.run
         async with run.recorded(self):
             ctx.state.attempts += 1
-            agent = build_agent(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
+            agent, fallbacks = build_agents_with_fallbacks(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
             prompt = planner_prompt(ctx.state.goal, ctx.state.context, self.problems)
-            draft = await call_agent(agent, prompt, usage=run, redact=run.runtime.redact, bounds=run.bounds())
+            draft = await call_agent(
+                agent, prompt, usage=run, redact=run.runtime.redact, bounds=run.bounds(), fallbacks=fallbacks
+            )
         return CheckPlan(draft)
 
 
@@ -107,11 +113,10 @@ class CheckPlan(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
         async with ctx.deps.run.recorded(self):
             problems = plan_problems(self.draft)
             if problems and ctx.state.attempts >= PLAN_ATTEMPTS:
-                raise PlanRejected(
-                    f"the leader's plan failed its checks {ctx.state.attempts} times: {'; '.join(problems)}"
-                )
+                shown = [ctx.deps.run.runtime.redact(problem) for problem in problems]
+                raise PlanRejected(f"the leader's plan failed its checks {ctx.state.attempts} times", shown)
         if problems:
-            ctx.deps.run.warn(f"the leader's first plan was sent back: {'; '.join(problems)}")
+            ctx.deps.run.warn(f"the leader's first plan was sent back: {summarise(problems)}")
             return DraftSteps(problems)
         return ProposeAssignments(self.draft)
 

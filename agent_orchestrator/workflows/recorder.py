@@ -32,6 +32,7 @@ from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.calls import period_start
 from agent_orchestrator.store.runs import ArtifactRef
+from agent_orchestrator.workflows.failures import step_failure, with_rejected_output
 
 if TYPE_CHECKING:  # the graph library loads with the workflows, not with the CLI's signal handling
     from pydantic_graph import BaseNode
@@ -55,6 +56,7 @@ class RunContext:
     done_nodes: int = 0
     deadline: float | None = None  # monotonic: AO_RUN_TIMEOUT after the run started
     budget: RunBudget | None = None
+    failed_node: str | None = None  # the last node that failed (a run's failure names its step)
 
     def __post_init__(self) -> None:
         settings = self.runtime.settings
@@ -99,6 +101,7 @@ class RunContext:
         except BaseException as exc:
             stopped = isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class())
             status, detail = _status_of(exc) if stopped else ("failed", f"{type(exc).__name__}: {exc}")
+            self.failed_node = name if status == "failed" else self.failed_node
             raise
         finally:
             duration = int((time.perf_counter() - begun) * 1000)
@@ -223,16 +226,29 @@ async def record_run(
     progress: ProgressCallback | None = None,
     summarize: Callable[[T], Mapping[str, Any]] = lambda result: {},
     outcome: Callable[[T], tuple[RunStatus, str]] = lambda result: ("succeeded", ""),
+    timeout_s: float | None = None,
 ) -> T:
-    """Run `body` as a recorded run; the run is finished (succeeded or not) before this returns or raises."""
+    """Run `body` as a recorded run; the run is finished (succeeded or not) before this returns or raises.
+
+    `timeout_s` is the run's own deadline (its calls stop at it); default AO_RUN_TIMEOUT.
+    """
     run_id = runtime.runs.create(workflow, inputs)
     context = RunContext(runtime, run_id, workflow, expected_nodes, progress)
+    if timeout_s is not None:
+        context.deadline = time.monotonic() + timeout_s
     with _open(context):
         try:
             result = await body(context)
         except BaseException as exc:
             status, reason = _status_of(exc)
-            runtime.runs.finish(run_id, status, reason, {"warnings": context.warnings}, context.usage.as_dict())
+            kept: dict[str, Any] = {"warnings": context.warnings}
+            if isinstance(exc, Exception):  # the cause in one line and a rejected output's errors, for `get_run`
+                try:
+                    failure = step_failure(exc, runtime.redact, context.failed_node)
+                    reason, kept["failure"] = with_rejected_output(reason, failure), failure.model_dump()
+                except Exception:  # describing the failure must never keep the run from being finished
+                    logger.exception("could not describe the failure of run %s", run_id)
+            runtime.runs.finish(run_id, status, reason, kept, context.usage.as_dict())
             if isinstance(exc, AOError | anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
                 raise  # cancellation, KeyboardInterrupt and SystemExit go on as they are
             raise WorkflowFailed(run_id, reason) from exc

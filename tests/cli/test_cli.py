@@ -92,10 +92,11 @@ def test_save_then_list_and_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "worker", "interview", *SCRIPTED, "--model", "ideal", "--save")[0] == 0
     code, out, _ = run(capsys, "worker", "list")
     assert code == 0
-    assert re.sub(r"\d{4}-\d\d-\d\dT[\d:]{8}", "TIME", out).splitlines() == snapshot(
+    shown = re.sub(r"\d+\.\ds", "N.Ns", re.sub(r"\d{4}-\d\d-\d\dT[\d:]{8}", "TIME", out))
+    assert shown.splitlines() == snapshot(
         [
-            "WORKER                   STATUS  FRESHNESS  EVALUATED            TASK TYPES",
-            "openai-compatible:ideal  active  fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation",
+            "WORKER                   STATUS  P50   P95   FRESHNESS  EVALUATED            TASK TYPES",
+            "openai-compatible:ideal  active  N.Ns  N.Ns  fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation",
         ]
     )
     code, out, _ = run(capsys, "worker", "profile", "openai-compatible:ideal", "--json")
@@ -165,6 +166,7 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
             "list_runs",
             "get_run",
             "get_artifact",
+            "get_usage",
             "show_config",
         ]
     )

@@ -25,6 +25,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
             "fix_error",
             "get_artifact",
             "get_run",
+            "get_usage",
             "get_worker_profile",
             "interview_worker",
             "list_models",
@@ -280,6 +281,28 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     },
                 },
                 "required": ["run_id", "artifact_id"],
+            },
+            "get_usage": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "since": {
+                        "default": "7d",
+                        "description": "7d, 30d, today, month or YYYY-MM-DD (UTC)",
+                        "type": "string",
+                    },
+                    "until": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "YYYY-MM-DD, included; default now",
+                    },
+                    "by": {
+                        "default": "model",
+                        "description": "How to group",
+                        "enum": ["model", "role", "workflow"],
+                        "type": "string",
+                    },
+                },
             },
             "show_config": {"type": "object", "additionalProperties": False, "properties": {}},
         }

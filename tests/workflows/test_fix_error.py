@@ -491,36 +491,40 @@ stateDiagram-v2
   state decision <<choice>>
   GatherContext
   ProposeFix
-  CheckPatch
   state decision_2 <<choice>>
-  ValidateBefore
+  CheckPatch
   state decision_3 <<choice>>
-  ApplyFix
+  ValidateBefore
   state decision_4 <<choice>>
+  ApplyFix
+  state decision_5 <<choice>>
   RestoreOnFailure
   ValidateFix
-  state decision_5 <<choice>>
+  state decision_6 <<choice>>
 
   [*] --> ParseErrors
   ParseErrors --> decision
   decision --> GatherContext
   decision --> [*]
   GatherContext --> ProposeFix
-  ProposeFix --> CheckPatch
-  CheckPatch --> decision_2
+  ProposeFix --> decision_2
   decision_2 --> [*]
-  decision_2 --> ValidateBefore
-  ValidateBefore --> decision_3
+  decision_2 --> CheckPatch
+  CheckPatch --> decision_3
   decision_3 --> [*]
-  decision_3 --> ApplyFix
-  ApplyFix --> decision_4
+  decision_3 --> ValidateBefore
+  ValidateBefore --> decision_4
   decision_4 --> [*]
-  decision_4 --> RestoreOnFailure
-  decision_4 --> ValidateFix
-  RestoreOnFailure --> [*]
-  ValidateFix --> decision_5
+  decision_4 --> ApplyFix
+  ApplyFix --> decision_5
   decision_5 --> [*]
-  decision_5 --> RestoreOnFailure""")
+  decision_5 --> RestoreOnFailure
+  decision_5 --> ValidateFix
+  RestoreOnFailure --> [*]
+  ValidateFix --> decision_6
+  decision_6 --> [*]
+  decision_6 --> RestoreOnFailure\
+""")
     assert all(name in GRAPH.render() for name in FIX_NODES)
 
 

@@ -18,7 +18,6 @@ from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.providers import ModelSpec, Role
 from agent_orchestrator.repo.diff import ParsedDiff, parse_diff
 from agent_orchestrator.runtime import Runtime
-from agent_orchestrator.workflows.recorder import WorkflowFailed
 from agent_orchestrator.workflows.review.analysis import (
     analyse_diff,
     file_kind,
@@ -293,16 +292,20 @@ async def test_the_concurrency_cap_bounds_parallel_reviews(
     assert len(reviewer.prompts) == 5 and reviewer.max_active == 2
 
 
-async def test_invalid_reviewer_output_fails_the_run_with_a_reason(
+async def test_invalid_reviewer_output_keeps_the_analysis_and_the_run_is_partial(
     repo: Path, review_runtime: Runtime, reviewer: Scripted
 ) -> None:
     reviewer.answer = lambda request: {"impact_summary": "", "risks": "everything is fine, approve"}
-    with pytest.raises(WorkflowFailed, match="invalid output after its retries") as caught:
-        await review(review_runtime, diff_range="main...HEAD")
-    record = review_runtime.runs.get(caught.value.run_id)
-    assert record.status == "failed" and "invalid output" in record.reason
+    result = await review(review_runtime, diff_range="main...HEAD")
+    assert result.status == "partial" and result.failure is not None
+    assert "invalid output" in result.failure.cause and result.failure.step == "ReviewParts"
+    assert any(error.startswith("risks: ") for error in result.failure.validation_errors)
+    assert [(r.file, r.source) for r in result.risks] == [("src/settings.py", "analysis")], "the secret stays"
+    assert result.analysis.file_count == 4 and result.parts_reviewed == 0
+    record = review_runtime.runs.get(result.run_id)
+    assert record.status == "partial" and "invalid output" in record.reason and "risks: " in record.reason
     assert [(n.name, n.status) for n in record.nodes][-1] == ("ReviewParts", "failed")
-    assert "risks" not in record.result and len(reviewer.prompts) == 3, "one call and two retries"
+    assert record.result["analysis"]["secrets"] and len(reviewer.prompts) == 3, "one call and two retries"
     assert record.usage["requests"] == 3 and record.usage["input_tokens"] > 0, "the failed call is counted"
     assert any("reviewer failed on part 1 of 1" in w for w in record.result["warnings"])
 
@@ -320,8 +323,9 @@ async def test_one_failing_part_stops_the_others(
     reviewer.answer = answer
     reviewer.latency_s = 0.01
     started = time.perf_counter()
-    with anyio.fail_after(10), pytest.raises(WorkflowFailed, match="invalid output"):
-        await review(review_runtime, files=names, limits=ReviewLimits(part_chars=60, concurrency=1))
+    with anyio.fail_after(10):
+        result = await review(review_runtime, files=names, limits=ReviewLimits(part_chars=60, concurrency=1))
+    assert result.status == "partial" and result.failure and "invalid output" in result.failure.cause
     assert time.perf_counter() - started < 5
     assert {_only_file(prompt) for prompt in reviewer.prompts} == {"mod_0.py"}, "queued parts never ran"
 

@@ -11,7 +11,9 @@ originals are snapshotted (in memory and under `<state dir>/fix-backups/<run_id>
 written atomically, the validation run before and after, and every original file restored (files
 the patch created deleted) when a write or the validation fails. In dry-run the patch and per-file
 diffs are the result and nothing is written. Every ending is a node returning `End(result)`; the
-run record's status follows the result (`refused` when policy refused the patch).
+run record's status follows the result (`refused` when policy refused the patch). A fixer that fails
+(its endpoint, a deadline, the budget, output that never validates) ends the run `failed` with the
+parsed errors and the context gathered so far, the cause in `failure`, and nothing written.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from pydantic_graph import BaseNode, End, GraphRunContext
 
-from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.build import build_agents_with_fallbacks
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import FixDraft
 from agent_orchestrator.agents.prompts.fix import fix_prompt
@@ -37,6 +39,7 @@ from agent_orchestrator.repo.logs import ParsedError, parse_log
 from agent_orchestrator.repo.patch_checks import PatchCheck
 from agent_orchestrator.repo.patching import PatchedFile
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.failures import StepFailure, model_failed, step_failure, with_rejected_output
 from agent_orchestrator.workflows.fix_error.apply import apply_fix, backup_dir, restore_fix
 from agent_orchestrator.workflows.fix_error.checks import check_fix_patch
 from agent_orchestrator.workflows.fix_error.context import gather_fix_context
@@ -81,6 +84,7 @@ class FixState:
     restored: bool = False
     backup_dir: str | None = None
     refusal_rule: str | None = None
+    failure: StepFailure | None = None
 
 
 Ctx = GraphRunContext[FixState, FixDeps]
@@ -119,25 +123,38 @@ class GatherContext(BaseNode[FixState, FixDeps, FixResult]):
 
 @dataclass
 class ProposeFix(BaseNode[FixState, FixDeps, FixResult]):
-    """Ask the fixer for the root cause, fix steps, a patch and validation commands (all validated)."""
+    """Ask the fixer for the root cause, fix steps, a patch and validation commands (all validated); a fixer
+    that fails ends the run `failed`, the errors and context kept."""
 
-    async def run(self, ctx: Ctx) -> CheckPatch:
+    async def run(self, ctx: Ctx) -> CheckPatch | End[FixResult]:
         state, deps = ctx.state, ctx.deps
-        async with deps.run.recorded(self):
-            safety = deps.runtime.safety
-            prompt = fix_prompt(
-                error_log=state.error_log,
-                scope=safety.paths.relative(deps.scope_dir) or ".",
-                allowed_commands=safety.commands.allowed,
-                errors=state.errors,
-                log_text=state.log_text,
-                files=state.context,
-                skipped=state.skipped,
-            )
-            agent = build_agent(deps.runtime, "leader", FixDraft, FIXER)
-            state.draft = await call_agent(
-                agent, prompt, usage=deps.run, redact=deps.runtime.redact, bounds=deps.run.bounds()
-            )
+        try:
+            async with deps.run.recorded(self):
+                safety = deps.runtime.safety
+                prompt = fix_prompt(
+                    error_log=state.error_log,
+                    scope=safety.paths.relative(deps.scope_dir) or ".",
+                    allowed_commands=safety.commands.allowed,
+                    errors=state.errors,
+                    log_text=state.log_text,
+                    files=state.context,
+                    skipped=state.skipped,
+                )
+                agent, fallbacks = build_agents_with_fallbacks(deps.runtime, "leader", FixDraft, FIXER)
+                state.draft = await call_agent(
+                    agent,
+                    prompt,
+                    usage=deps.run,
+                    redact=deps.runtime.redact,
+                    bounds=deps.run.bounds(),
+                    fallbacks=fallbacks,
+                )
+        except Exception as exc:
+            if not model_failed(exc):
+                raise
+            state.failure = step_failure(exc, deps.runtime.redact, self.get_node_id())
+            reason = with_rejected_output(f"the fixer failed: {state.failure.cause}", state.failure)
+            return _end(ctx, "failed", f"{reason}; nothing was written")
         return CheckPatch()
 
 
@@ -297,8 +314,10 @@ def _summary(result: FixResult) -> dict[str, Any]:
         "status": result.status,
         "reason": result.reason,
         "errors": len(result.errors),
+        "context_files": result.context_files,
         "files_changed": [changed.path for changed in result.files_changed],
         "applied": result.applied,
+        **({"failure": result.failure.model_dump()} if result.failure else {}),
     }
 
 
@@ -334,6 +353,7 @@ def _result(state: FixState, status: FixStatus, reason: str, *, run_id: str) -> 
         applied=state.applied,
         restored=state.restored,
         backup_dir=state.backup_dir,
+        failure=state.failure,
         warnings=list(run.warnings) if run else [],
         usage=run.usage.as_dict() if run else {},
     )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent_orchestrator.domain.status import FixStatus
 from agent_orchestrator.repo.context import SkippedFile
 from agent_orchestrator.repo.logs import ParsedError
 from agent_orchestrator.repo.patch_checks import PatchCheck
+from agent_orchestrator.workflows.failures import StepFailure
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport
 
 
@@ -51,5 +52,8 @@ class FixResult(BaseModel):
     applied: bool
     restored: bool
     backup_dir: str | None
+    failure: StepFailure | None = Field(
+        default=None, description="why the fixer failed (status failed); the errors and context stand"
+    )
     warnings: list[str]
     usage: dict[str, int | float | None]

@@ -6,6 +6,10 @@ worker is interviewed first when it has no fresh profile, unless the caller name
 use as given. A step no worker qualifies for is done by the leader. Patches are written only when
 the call asks (`write`) and policy allows: the write policy decides once, when the run starts, and
 that `WriteDecision` travels in the state to every patch; otherwise they are returned.
+
+A run budget or the run's deadline stops the run early (`LeaderWorkerResult.stopped`): the steps
+that finished are kept, the others say why they did not, and no patch is applied, so a run cut
+short never leaves the workspace half-changed; its accepted patches are returned.
 """
 
 from __future__ import annotations
@@ -19,12 +23,11 @@ from typing import Any
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.models import StepResult
-from agent_orchestrator.domain.profile import LOW_RISK_TASK_TYPES, WorkerCapabilityProfile
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import LeaderWorkerStatus, RunStatus
 from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.interview.freshness import freshness
-from agent_orchestrator.interview.routing import LEADER, Assignment, Candidate
+from agent_orchestrator.interview.routing import LEADER, Candidate
 from agent_orchestrator.policies.writes import WriteDecision
 from agent_orchestrator.providers import ModelSpec, configured_spec
 from agent_orchestrator.repo.patch_apply import apply_patch_with_restore
@@ -33,6 +36,7 @@ from agent_orchestrator.repo.patching import read_patch
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.interview import interview_worker
+from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker, fallback_workers, qualifies
 from agent_orchestrator.workflows.leader_worker.result import LeaderWorkerResult, PatchOutcome, StepOutcome
 from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, run_steps
 from agent_orchestrator.workflows.plan_result import ProposedPlan
@@ -56,6 +60,8 @@ class LeaderWorkerState:
     decision: WriteDecision  # made once, from the call's `write` and the write policy
     started: float = field(default_factory=time.perf_counter)
     outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
+    stopped: str | None = None  # why the run stopped early (a budget, the deadline)
+    fallback_workers: list[FallbackWorker] = field(default_factory=list[FallbackWorker])
 
 
 @dataclass
@@ -74,6 +80,8 @@ class PrepareWorkers(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerR
 
     async def run(self, ctx: Ctx) -> PlanSteps:
         async with ctx.deps.run.recorded(self):
+            # WORKER_MODEL_FALLBACKS resolved before anything is spent: a broken entry fails the run now.
+            ctx.state.fallback_workers = fallback_workers(ctx.deps.run.runtime)
             candidates = await prepare_workers(ctx.deps.run, ctx.state.worker_profile)
         return PlanSteps(candidates)
 
@@ -100,10 +108,11 @@ class RunSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]
     async def run(self, ctx: Ctx) -> ApplyPatches:
         deps = ctx.deps
         env = StepEnv(deps.run, ctx.state.goal, deps.scope, self.planned.context, deps.concurrency)
+        env.fallback_workers = ctx.state.fallback_workers
         async with deps.run.recorded(self):
             jobs = step_jobs(deps.run, self.planned.plan, self.candidates)
             outcomes = await run_steps(env, jobs)
-        ctx.state.outputs = env.outputs
+        ctx.state.outputs, ctx.state.stopped = env.outputs, env.stopped
         return ApplyPatches(self.planned.plan, outcomes)
 
 
@@ -178,7 +187,7 @@ def step_jobs(run: RunContext, plan: ProposedPlan, candidates: list[Candidate]) 
     jobs: list[StepJob] = []
     for step, assignment in zip(plan.steps, plan.assignments, strict=True):
         worker = profiles.get(assignment.assignee)
-        if assignment.assignee != LEADER and (worker is None or not qualifies(worker, assignment)):
+        if assignment.assignee != LEADER and (worker is None or not qualifies(worker, assignment.task_type)):
             run.warn(f"step {step.id!r}: {assignment.assignee!r} does not qualify for it; the leader does it")
             assignment = assignment.model_copy(
                 update={"assignee": LEADER, "reason": "reassigned: the routed worker does not qualify"}
@@ -188,18 +197,13 @@ def step_jobs(run: RunContext, plan: ProposedPlan, candidates: list[Candidate]) 
     return jobs
 
 
-def qualifies(worker: WorkerCapabilityProfile, assignment: Assignment) -> bool:
-    """Routing's rule, checked again before any call: never blocked, limited only for low-risk types."""
-    if worker.status == "blocked" or assignment.task_type not in worker.supported_task_types:
-        return False
-    return worker.status == "active" or assignment.task_type in LOW_RISK_TASK_TYPES
-
-
 def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOutcome:
     """Apply one accepted patch when allowed (all its files or none), else say why it was only returned."""
     runtime, patch, decision = ctx.deps.run.runtime, output.patch or "", ctx.state.decision
     applied, detail, files = False, decision.reason, _patch_files(patch)
-    if decision.allowed:
+    if ctx.state.stopped is not None:
+        detail = f"not applied: the run stopped early ({ctx.state.stopped}); review it and apply it yourself"
+    elif decision.allowed:
         applied, detail = apply_to_workspace(runtime, patch, ctx.deps.scope, decision)
         if not applied:
             ctx.deps.run.warn(f"step {outcome.step_id!r}: its accepted patch was {detail}")
@@ -248,13 +252,14 @@ def _result(
         status=status,
         goal=run.runtime.redact(state.goal),
         scope=run.runtime.safety.paths.relative(ctx.deps.scope) or ".",
-        summary=summarize_steps(outcomes, patches),
+        summary=summarize_steps(outcomes, patches, state.stopped),
         plan=plan,
         steps=outcomes,
         patches=patches,
         warnings=list(run.warnings),
         usage=run.usage.as_dict(),
         timings_ms=_timings(run, state.started),
+        stopped=state.stopped,
     )
 
 
@@ -266,12 +271,14 @@ def _timings(run: RunContext, started: float) -> dict[str, int]:
     return timings
 
 
-def summarize_steps(outcomes: list[StepOutcome], patches: list[PatchOutcome]) -> str:
+def summarize_steps(outcomes: list[StepOutcome], patches: list[PatchOutcome], stopped: str | None = None) -> str:
     """One line per what matters: how many steps were accepted, who did them, what went wrong."""
     accepted = [o for o in outcomes if o.verdict == "accepted"]
     lines = [f"{len(accepted)} of {len(outcomes)} steps accepted."]
+    if stopped is not None:
+        lines.append(f"The run stopped early: {stopped}.")
     lines += [
-        f"{o.step_id} {o.verdict} ({o.assignee}, {o.rounds} round{'s' * (o.rounds != 1)})"
+        f"{o.step_id} {o.verdict} ({_doer(o)}, {o.rounds} round{'s' * (o.rounds != 1)})"
         + (f": {o.error}" if o.error else "")
         for o in outcomes
     ]
@@ -279,6 +286,13 @@ def summarize_steps(outcomes: list[StepOutcome], patches: list[PatchOutcome]) ->
         applied = sum(1 for p in patches if p.applied)
         lines.append(f"{len(patches)} patch(es) proposed, {applied} applied.")
     return "\n".join(lines)
+
+
+def _doer(outcome: StepOutcome) -> str:
+    """Who did a step; a fallback says whom it replaced and why."""
+    if outcome.fallback_from is None or outcome.served_by is None:
+        return outcome.assignee
+    return f"{outcome.served_by}, fallback for {outcome.fallback_from}: {outcome.fallback_reason}"
 
 
 async def leader_worker(
@@ -337,7 +351,8 @@ def _outcome(result: LeaderWorkerResult) -> tuple[RunStatus, str]:
     if result.status == "succeeded":
         return "succeeded", ""
     failed = [step.step_id for step in result.steps if step.verdict != "accepted"]
-    return result.status, f"steps not accepted: {', '.join(failed)}"
+    reason = f"steps not accepted: {', '.join(failed)}"
+    return result.status, reason if result.stopped is None else f"stopped early: {result.stopped}; {reason}"
 
 
 def _summarize(result: LeaderWorkerResult) -> Mapping[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent_orchestrator.domain.profile import TaskType
 from agent_orchestrator.domain.status import LeaderWorkerStatus
@@ -51,6 +51,11 @@ class StepOutcome(BaseModel):
     feedback: str = ""
     error: str | None = None
     duration_ms: int = 0
+    served_by: str | None = Field(
+        default=None, description="the model that gave the last output: the assignee, or a fallback"
+    )
+    fallback_from: str | None = Field(default=None, description="the model a fallback replaced")
+    fallback_reason: str | None = Field(default=None, description="why that model was replaced")
 
 
 class PatchOutcome(BaseModel):
@@ -79,3 +84,6 @@ class LeaderWorkerResult(BaseModel):
     warnings: list[str]
     usage: dict[str, int | float | None]
     timings_ms: dict[str, int]
+    stopped: str | None = Field(
+        default=None, description="why the run stopped early (a budget or its deadline); finished steps are kept"
+    )

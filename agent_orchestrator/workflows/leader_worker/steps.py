@@ -6,6 +6,13 @@ down, output still invalid after retries, a timeout, a rejection) is its outcome
 exception: the other steps go on. An output is accepted only after every deterministic check
 passed and, for a worker, the leader accepted it; the leader's own output is validated but not
 reviewed by itself.
+
+Fallbacks: the leader's calls get `LEADER_MODEL_FALLBACKS`; a worker step gets only the
+`WORKER_MODEL_FALLBACKS` its own fresh profile qualifies (see `fallbacks`), and once a step fell
+back it stays with the worker that served it. The outcome names who served it and why.
+
+Limits: a run budget (`BudgetExceeded`) or the run's deadline stops the run: steps not started
+are skipped with that reason, steps in flight end at their next call, finished ones are kept.
 """
 
 from __future__ import annotations
@@ -15,24 +22,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError
 
-from agent_orchestrator.agents.build import build_agent
-from agent_orchestrator.agents.calls import call_agent, failure_reason
+from agent_orchestrator.agents.budget import BudgetExceeded
+from agent_orchestrator.agents.build import build_agent, build_agents_with_fallbacks
+from agent_orchestrator.agents.calls import agent_role_and_model, call_agent, failure_reason
 from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
 from agent_orchestrator.agents.prompts.instructions import LEADER_REVIEWER, WORKER
-from agent_orchestrator.agents.prompts.prompt import Data
+from agent_orchestrator.agents.prompts.prompt import Data, Prompt
 from agent_orchestrator.agents.prompts.steps import step_prompt, step_review_prompt
+from agent_orchestrator.agents.resilience import DeadlineExceeded
+from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.routing import Assignment
-from agent_orchestrator.providers import resolve_spec
+from agent_orchestrator.providers import ModelSpec, resolve_spec
+from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker, qualified_fallbacks
 from agent_orchestrator.workflows.leader_worker.output_checks import validate_output
 from agent_orchestrator.workflows.leader_worker.result import StepOutcome, StepVerdict
 from agent_orchestrator.workflows.recorder import RunContext
+
+OutputT = TypeVar("OutputT")
 
 MAX_ROUNDS = 3  # the first answer plus two revisions
 EXCERPT_CHARS = 2_000
@@ -48,18 +62,52 @@ class StepJob:
 
 
 @dataclass
+class StepCalls:
+    """One step's model calls: each record goes to the run; the last one says who served the step."""
+
+    run: RunContext
+    last: CallRecord | None = None
+
+    def record_call(self, call: CallRecord) -> None:
+        self.run.record_call(call)
+        self.last = call
+
+
+@dataclass
+class Doers:
+    """Who may do one step, in order (the assignee, then its qualified fallbacks); `current` asked first."""
+
+    agents: list[Agent[None, StepResult]]
+    current: int = 0
+
+    def serving(self, model_id: str) -> None:
+        """The step stays with the model that answered: later rounds ask it first."""
+        for index, agent in enumerate(self.agents):
+            if agent_role_and_model(agent)[1] == model_id:
+                self.current = index
+                return
+
+
+@dataclass
 class StepEnv:
-    """What every step shares: the run, the goal, the scope, the context files (as data) and the call caps."""
+    """What every step shares: the run, the goal, the scope, the context files (as data), the call caps,
+    the fallback workers, and why the run stopped early (None while it goes on)."""
 
     run: RunContext
     goal: str
     scope: Path
     context: list[Data]
     concurrency: int
+    fallback_workers: list[FallbackWorker] = field(default_factory=list[FallbackWorker])
+    stopped: str | None = None
     outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
     _limits: dict[str, anyio.CapacityLimiter] = field(default_factory=dict[str, anyio.CapacityLimiter])
-    _doers: dict[str, Agent[None, StepResult]] = field(default_factory=dict[str, Agent[None, StepResult]])
-    _reviewer: Agent[None, StepReview] | None = None
+    _workers: dict[ModelSpec, Agent[None, StepResult]] = field(
+        default_factory=dict[ModelSpec, Agent[None, StepResult]]
+    )
+    _leader: list[Agent[None, StepResult]] = field(default_factory=list[Agent[None, StepResult]])
+    _reviewers: list[Agent[None, StepReview]] = field(default_factory=list[Agent[None, StepReview]])
+    _warned: set[str] = field(default_factory=set[str])
 
     def limiter(self, role: str) -> anyio.CapacityLimiter:
         """One cap per role, so worker endpoints and the leader are each protected."""
@@ -67,22 +115,73 @@ class StepEnv:
             self._limits[role] = anyio.CapacityLimiter(self.concurrency)
         return self._limits[role]
 
-    def doer(self, job: StepJob) -> Agent[None, StepResult]:
-        """The agent that does the step: the worker at the endpoint its profile was made against, or the leader."""
-        key = job.assignment.assignee
-        if key not in self._doers:
-            runtime, worker = self.run.runtime, job.worker
-            if worker is None:
-                self._doers[key] = build_agent(runtime, "leader", StepResult, WORKER)
-            else:
-                spec = resolve_spec(worker.provider, worker.model, runtime.settings, "worker", worker.base_url)
-                self._doers[key] = build_agent(runtime, "worker", StepResult, WORKER, spec=spec)
-        return self._doers[key]
+    def doers(self, job: StepJob) -> Doers:
+        """Who may do the step: the leader and its fallbacks, or the worker at the endpoint its profile was
+        made against and then each fallback worker qualified for the step by its own profile."""
+        if job.worker is None:
+            if not self._leader:
+                primary, fallbacks = build_agents_with_fallbacks(self.run.runtime, "leader", StepResult, WORKER)
+                self._leader = [primary, *fallbacks]
+            return Doers(list(self._leader))
+        worker = job.worker
+        settings = self.run.runtime.settings
+        spec = resolve_spec(worker.provider, worker.model, settings, "worker", worker.base_url)
+        usable, unfit = qualified_fallbacks(self.fallback_workers, job.assignment.task_type, worker.worker_id)
+        for warning in unfit:
+            self._warn_once(warning)
+        return Doers([self._worker(spec), *(self._worker(fallback.spec) for fallback in usable)])
 
-    def reviewer(self) -> Agent[None, StepReview]:
-        if self._reviewer is None:
-            self._reviewer = build_agent(self.run.runtime, "leader", StepReview, LEADER_REVIEWER)
-        return self._reviewer
+    def reviewers(self) -> list[Agent[None, StepReview]]:
+        """The leader's reviewer, then its fallbacks."""
+        if not self._reviewers:
+            primary, fallbacks = build_agents_with_fallbacks(
+                self.run.runtime, "leader", StepReview, LEADER_REVIEWER
+            )
+            self._reviewers = [primary, *fallbacks]
+        return self._reviewers
+
+    async def call(
+        self, agents: list[Agent[None, OutputT]], prompt: Prompt, role: str, calls: StepCalls
+    ) -> OutputT:
+        """Ask `agents[0]`, then its fallbacks, under the role's cap and the run's bounds; a budget or the
+        run's deadline ending the call stops the run (`stopped`) before the failure goes on."""
+        bounds = self.run.bounds()
+        began = time.monotonic()
+        try:
+            return await call_agent(
+                agents[0],
+                prompt,
+                usage=calls,
+                redact=self.run.runtime.redact,
+                limiter=self.limiter(role),
+                bounds=bounds,
+                fallbacks=agents[1:],
+            )
+        except BudgetExceeded as exc:
+            self.stop(f"budget exceeded: {exc}")
+            raise
+        except DeadlineExceeded:
+            own = None if bounds.timeout_s is None else began + bounds.timeout_s
+            if bounds.run_deadline is not None and (own is None or bounds.run_deadline <= own):
+                timeout = self.run.runtime.settings.ao_run_timeout
+                self.stop(f"the run's deadline passed (AO_RUN_TIMEOUT={timeout:g} s)")
+            raise
+
+    def stop(self, reason: str) -> None:
+        """Stop the run early (the first reason wins): no step starts after this."""
+        if self.stopped is None:
+            self.stopped = self.run.runtime.redact(reason)
+            self.run.warn(f"the run stopped early: {self.stopped}")
+
+    def _worker(self, spec: ModelSpec) -> Agent[None, StepResult]:
+        if spec not in self._workers:
+            self._workers[spec] = build_agent(self.run.runtime, "worker", StepResult, WORKER, spec=spec)
+        return self._workers[spec]
+
+    def _warn_once(self, warning: str) -> None:
+        if warning not in self._warned:
+            self._warned.add(warning)
+            self.run.warn(warning)
 
 
 async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
@@ -95,8 +194,8 @@ async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
             for dependency in job.step.depends_on:
                 await finished[dependency].wait()
             blocked = [d for d in job.step.depends_on if outcomes[d].verdict != "accepted"]
-            if blocked:
-                outcomes[job.step.id] = _skipped(job, blocked)
+            if blocked or env.stopped:
+                outcomes[job.step.id] = _skipped(job, blocked, env.stopped)
                 return
             async with env.run.node(f"RunStep {job.step.id}"):
                 outcomes[job.step.id] = await run_step(env, job)
@@ -113,11 +212,15 @@ async def run_step(env: StepEnv, job: StepJob) -> StepOutcome:
     """Ask, validate and review for up to `MAX_ROUNDS` rounds; the last reason decides a failure."""
     started = time.perf_counter()
     outcome = _new_outcome(job, "failed")
+    doers = env.doers(job)
     feedback: str | None = None
     previous: StepResult | None = None
     for round_number in range(1, MAX_ROUNDS + 1):
+        if env.stopped:
+            outcome.error = f"stopped before round {round_number}: {env.stopped}"
+            break
         outcome.rounds = round_number
-        verdict, previous, feedback = await _round(env, job, outcome, previous, feedback)
+        verdict, previous, feedback = await _round(env, job, doers, outcome, previous, feedback)
         if verdict is not None:
             outcome.verdict = verdict
             break
@@ -130,11 +233,16 @@ async def run_step(env: StepEnv, job: StepJob) -> StepOutcome:
 
 
 async def _round(
-    env: StepEnv, job: StepJob, outcome: StepOutcome, previous: StepResult | None, feedback: str | None
+    env: StepEnv,
+    job: StepJob,
+    doers: Doers,
+    outcome: StepOutcome,
+    previous: StepResult | None,
+    feedback: str | None,
 ) -> tuple[StepVerdict | None, StepResult | None, str | None]:
     """One round: (final verdict or None to go again, the output, the feedback for the next round)."""
     try:
-        output = await _ask(env, job, previous, feedback)
+        output = await _ask(env, job, doers, outcome, previous, feedback)
     except (AgentRunError, AOError, TimeoutError) as exc:
         outcome.error = f"{_doer_name(job)} failed: {failure_reason(exc)}"
         return "failed", previous, feedback
@@ -161,8 +269,15 @@ async def _round(
     return None, output, review.feedback or "the leader asked for a revision"
 
 
-async def _ask(env: StepEnv, job: StepJob, previous: StepResult | None, feedback: str | None) -> StepResult:
-    """One call to the step's doer, under its role's cap (and, for a worker, the per-call deadline)."""
+async def _ask(
+    env: StepEnv,
+    job: StepJob,
+    doers: Doers,
+    outcome: StepOutcome,
+    previous: StepResult | None,
+    feedback: str | None,
+) -> StepResult:
+    """One call to the step's doer (then its fallbacks); the outcome notes who served it and why."""
     runtime, step = env.run.runtime, job.step
     prompt = step_prompt(
         step,
@@ -173,35 +288,33 @@ async def _ask(env: StepEnv, job: StepJob, previous: StepResult | None, feedback
         previous=previous,
         feedback=feedback,
     )
-    return await call_agent(
-        env.doer(job),
-        prompt,
-        usage=env.run,
-        redact=runtime.redact,
-        limiter=env.limiter("leader" if job.worker is None else "worker"),
-        bounds=env.run.bounds(),
-    )
+    calls = StepCalls(env.run)
+    try:
+        return await env.call(
+            doers.agents[doers.current :], prompt, "leader" if job.worker is None else "worker", calls
+        )
+    finally:
+        served = calls.last
+        if served is not None and served.succeeded:
+            outcome.served_by = served.model_id
+            doers.serving(served.model_id)
+            if served.fallback_from is not None:
+                outcome.fallback_from, outcome.fallback_reason = served.fallback_from, served.fallback_reason
 
 
 async def _review(env: StepEnv, job: StepJob, output: StepResult, outcome: StepOutcome) -> StepReview:
     """The leader's verdict on a worker's output, shown with the deterministic checks it passed."""
+    served = outcome.served_by or job.assignment.assignee
     prompt = step_review_prompt(
         job.step,
-        worker=f"{job.assignment.assignee} ({job.assignment.reason})",
+        worker=f"{served} ({job.assignment.reason})"
+        + (f"; fallback for {job.assignment.assignee}" if served != job.assignment.assignee else ""),
         round_number=outcome.rounds,
         max_rounds=MAX_ROUNDS,
         checks=outcome.validation,
         output=output,
     )
-    run = env.run
-    return await call_agent(
-        env.reviewer(),
-        prompt,
-        usage=run,
-        redact=run.runtime.redact,
-        limiter=env.limiter("leader"),
-        bounds=run.bounds(),
-    )
+    return await env.call(env.reviewers(), prompt, "leader", StepCalls(env.run))
 
 
 async def _record_output(env: StepEnv, job: StepJob, outcome: StepOutcome, output: StepResult) -> None:
@@ -238,7 +351,9 @@ def _new_outcome(job: StepJob, verdict: StepVerdict, error: str | None = None) -
     )
 
 
-def _skipped(job: StepJob, blocked: list[str]) -> StepOutcome:
+def _skipped(job: StepJob, blocked: list[str], stopped: str | None) -> StepOutcome:
+    if stopped is not None:
+        return _new_outcome(job, "skipped", f"not run: {stopped}")
     return _new_outcome(
         job, "skipped", f"not run: its dependencies {', '.join(map(repr, blocked))} were not accepted"
     )

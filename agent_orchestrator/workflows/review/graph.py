@@ -3,7 +3,9 @@
 Deterministic analysis runs first and its facts stand on their own; the reviewer adds an impact
 summary, risks, missing tests and follow-ups. A large diff is split and its parts reviewed in
 parallel. A reviewer finding that does not cite a file and line of the diff is dropped and
-counted, never shown; a reviewer that cannot produce valid output fails the run.
+counted, never shown. A reviewer that fails (its endpoint still failing after the retries, a
+deadline, the run's budget, output that never validates) does not discard the analysis: the
+review ends `partial`, with the analysis, its own findings (secrets, withheld files) and the cause.
 
 Sensitive files in the change (`.env*`, private keys, credentials files, git internals, by the
 path policy's names, old or new) are withheld: their hunks reach no model, no artifact and no
@@ -19,16 +21,18 @@ from typing import Any
 
 from pydantic_graph import BaseNode, End, GraphRunContext
 
-from agent_orchestrator.agents.build import build_agent
+from agent_orchestrator.agents.build import build_agents_with_fallbacks
 from agent_orchestrator.agents.models import ReviewDraft
 from agent_orchestrator.agents.prompts.instructions import CODE_REVIEWER
 from agent_orchestrator.agents.prompts.prompt import Prompt
 from agent_orchestrator.agents.prompts.review import part_prompt
 from agent_orchestrator.domain.progress import ProgressCallback
+from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
+from agent_orchestrator.workflows.failures import StepFailure, model_failed, step_failure, with_rejected_output
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.recorder import RunContext, record_run
 from agent_orchestrator.workflows.review.analysis import (
@@ -152,20 +156,29 @@ class SplitDiff(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
 
 @dataclass
 class ReviewParts(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
-    """Have the leader review every part, in parallel under the concurrency cap."""
+    """Have the leader review every part, in parallel under the concurrency cap; a reviewer that fails
+    ends the review `partial`, the analysis kept."""
 
     parts: list[ReviewPart]
 
-    async def run(self, ctx: Ctx) -> CheckCitations:
-        async with ctx.deps.run.recorded(self):
-            agent = build_agent(ctx.deps.runtime, "leader", ReviewDraft, CODE_REVIEWER)
-            drafts = await review_in_parallel(
-                agent,
-                self.parts,
-                partial(_prompt, ctx.state, len(self.parts)),
-                ctx.deps.run,
-                ctx.deps.limits.concurrency,
-            )
+    async def run(self, ctx: Ctx) -> CheckCitations | End[ReviewResult]:
+        deps = ctx.deps
+        try:
+            async with deps.run.recorded(self):
+                agent, fallbacks = build_agents_with_fallbacks(deps.runtime, "leader", ReviewDraft, CODE_REVIEWER)
+                drafts = await review_in_parallel(
+                    agent,
+                    self.parts,
+                    partial(_prompt, ctx.state, len(self.parts)),
+                    deps.run,
+                    deps.limits.concurrency,
+                    fallbacks,
+                )
+        except Exception as exc:
+            if not model_failed(exc):
+                raise  # a missing leader, a refusal or a bug of ours is not the reviewer's failure
+            failure = step_failure(exc, deps.runtime.redact, self.get_node_id())
+            return End(_reviewer_failed(ctx.state, deps.run, _analysis(ctx.state), failure))
         return CheckCitations(drafts)
 
 
@@ -237,6 +250,7 @@ async def review(
         expected_nodes=len(REVIEW_NODES),
         progress=progress,
         summarize=_summarize,
+        outcome=_outcome,
     )
 
 
@@ -311,6 +325,34 @@ def _nothing_to_review(state: ReviewState, run: RunContext, analysis: DiffAnalys
         warnings=list(run.warnings),
         usage=run.usage.as_dict(),
     )
+
+
+def _reviewer_failed(
+    state: ReviewState, run: RunContext, analysis: DiffAnalysis, failure: StepFailure
+) -> ReviewResult:
+    """The review without the reviewer: the analysis and its own findings stand, with why the reviewer failed."""
+    untested = [f"{path}: source changed but no test file changed" for path in analysis.untested_source_files]
+    return ReviewResult(
+        run_id=run.run_id,
+        status="partial",
+        source=state.source,
+        analysis=analysis,
+        impact_summary=f"Not reviewed by a model ({failure.cause}); the deterministic analysis stands.",
+        risks=[*secret_findings(analysis), *withheld_findings(analysis)],
+        missing_tests=untested,
+        withheld_files=analysis.withheld_files,
+        diff_artifact=state.diff_artifact,
+        failure=failure,
+        warnings=list(run.warnings),
+        usage=run.usage.as_dict(),
+    )
+
+
+def _outcome(result: ReviewResult) -> tuple[RunStatus, str]:
+    """The run record's status: `partial` (with the cause) when the reviewer failed."""
+    if result.status != "partial" or result.failure is None:
+        return "succeeded", ""
+    return "partial", with_rejected_output(f"the reviewer failed: {result.failure.cause}", result.failure)
 
 
 def _analysis(state: ReviewState) -> DiffAnalysis:

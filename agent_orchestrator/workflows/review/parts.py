@@ -8,7 +8,7 @@ data. Parts run concurrently under a capacity limit; one failure fails them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,8 +188,10 @@ async def review_in_parallel(
     prompt_of: Callable[[ReviewPart], Prompt],
     run: RunContext,
     concurrency: int,
+    fallbacks: Sequence[Agent[None, ReviewDraft]] = (),
 ) -> list[ReviewDraft]:
-    """One reviewer call per part, concurrently; the first failure cancels the others and is re-raised.
+    """One reviewer call per part (then its `fallbacks`), concurrently; the first failure cancels the others
+    and is re-raised.
 
     Re-raising the reviewer's own exception (not an exception group) lets the run record say
     exactly why it failed, for example invalid output after the retries.
@@ -201,7 +203,13 @@ async def review_in_parallel(
     async def review_one(part: ReviewPart, scope: anyio.CancelScope) -> None:
         try:
             drafts[part.index] = await call_agent(
-                agent, prompt_of(part), usage=run, redact=run.runtime.redact, limiter=limiter, bounds=run.bounds()
+                agent,
+                prompt_of(part),
+                usage=run,
+                redact=run.runtime.redact,
+                limiter=limiter,
+                bounds=run.bounds(),
+                fallbacks=fallbacks,
             )
         except Exception as exc:  # collected and re-raised below, after the siblings stop
             failures.append((part, exc))

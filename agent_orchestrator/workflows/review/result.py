@@ -14,6 +14,7 @@ from agent_orchestrator.agents.models import Finding
 from agent_orchestrator.domain.status import ReviewStatus
 from agent_orchestrator.repo.diff import FileStatus
 from agent_orchestrator.store.runs import ArtifactRef
+from agent_orchestrator.workflows.failures import StepFailure
 
 FileKind = Literal["source", "test", "other"]
 FindingSource = Literal["analysis", "reviewer"]
@@ -111,7 +112,11 @@ class DroppedFinding(BaseModel):
 
 
 class ReviewResult(BaseModel):
-    """A review: the deterministic analysis plus the reviewer's findings that survived citation checks."""
+    """A review: the deterministic analysis plus the reviewer's findings that survived citation checks.
+
+    `partial` when the reviewer failed (endpoint, deadline, budget, invalid output): the analysis and
+    its findings (secrets, withheld files, untested sources) stand, and `failure` says why.
+    """
 
     run_id: str
     status: ReviewStatus
@@ -132,6 +137,9 @@ class ReviewResult(BaseModel):
     )
     diff_artifact: ArtifactRef | None = Field(
         default=None, description="the diff (without withheld files), stored when it is large"
+    )
+    failure: StepFailure | None = Field(
+        default=None, description="why the reviewer failed (status partial); the analysis stands without it"
     )
     warnings: list[str] = []
     usage: dict[str, int | float | None] = {}
