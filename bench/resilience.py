@@ -6,7 +6,7 @@ one retry layer). A run plans 6 independent steps; each goes to a saved worker a
 the leader (13 model calls). On the flaky endpoint `--fail-fraction` of all requests fail at once
 with 429 or 503, with `Retry-After: 0` (`--no-retry-after`: no header, so the backoff decides).
 Goal: every run succeeds, in at most 1.5x the clean run's wall time.
-Usage: python bench/resilience.py [--runs 20] [--latency 0.1] [--fail-fraction 0.3] [--backoff 1.0]
+Usage: python bench/resilience.py [--runs 20] [--latency 0.1] [--fail-fraction 0.3] [--backoff 0.5]
        [--max-retries N] [--no-retry-after] [--steps 6]
 """
 
@@ -26,7 +26,8 @@ from _common import ROOT, isolated_state
 sys.path.insert(0, str(ROOT / "tests" / "workflows"))  # the fault server's workflow answers
 
 from fault_server import Action, FaultServer, HTTPError, Responder
-from fault_workflow import RealModels, answers
+from fault_workflow import answers
+from real_models import RealModels, endpoint_settings
 from scripted_agents import LOW_RISK, make_profile, step_plan
 
 from agent_orchestrator.config import load_settings
@@ -63,12 +64,7 @@ async def one_run(steps: int, latency: float, fraction: float, retry_after: bool
         server = FaultServer(default=failing(answer, fraction, seed))
     models = RealModels()
     with server:
-        settings = load_settings(
-            leader_model_provider="openai-compatible",
-            leader_model_name="fault-leader",
-            leader_model_base_url=server.base_url,
-        )
-        runtime = Runtime.create(settings, models)
+        runtime = Runtime.create(load_settings(**endpoint_settings(server, model="fault-leader")), models)
         runtime.profiles.save(make_profile("fault-worker", "active", LOW_RISK, base_url=server.base_url))
         started = time.perf_counter()
         try:
@@ -131,7 +127,7 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--fail-fraction", type=float, default=0.3)
-    parser.add_argument("--backoff", type=float, default=1.0, help="AO_MODEL_BACKOFF_S")
+    parser.add_argument("--backoff", type=float, default=0.5, help="AO_MODEL_BACKOFF_S (default: the setting's)")
     parser.add_argument(
         "--max-retries", type=int, default=None, help="AO_MODEL_MAX_RETRIES (default: the setting's)"
     )

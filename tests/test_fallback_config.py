@@ -3,12 +3,14 @@ each fallback given only a key configured for its own endpoint, and listed by `a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from processes import run_ao
 
 from agent_orchestrator.agents.build import build_agents_with_fallbacks
 from agent_orchestrator.agents.models import StepResult
-from agent_orchestrator.config import load_settings
+from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.errors import ConfigError, ProviderError
 from agent_orchestrator.providers import ModelSpec, bound_key, build_model, fallback_specs
 from agent_orchestrator.queries.workers import list_models
@@ -16,6 +18,13 @@ from agent_orchestrator.runtime import Runtime
 
 SECRET = "sk-pasted-into-the-wrong-variable-0123456789"
 VLLM = "http://vllm.internal:8000/v1"
+
+
+def big_leader_at_vllm(**settings: Any) -> Settings:
+    """Settings whose leader is the OpenAI-compatible model `big` at `VLLM`, and `settings`."""
+    return load_settings(
+        leader_model_provider="openai-compatible", leader_model_name="big", leader_model_base_url=VLLM, **settings
+    )
 
 
 def test_well_formed_entries_load_in_order() -> None:
@@ -62,10 +71,7 @@ def test_an_unknown_provider_names_the_variable_and_the_entry() -> None:
 
 
 def test_without_a_base_url_only_the_roles_own_provider_inherits_its_endpoint() -> None:
-    settings = load_settings(
-        leader_model_provider="openai-compatible",
-        leader_model_name="big",
-        leader_model_base_url=VLLM,
+    settings = big_leader_at_vllm(
         litellm_base_url="http://proxy.internal:4000",
         leader_model_fallbacks="openai-compatible:small,litellm:gpt-4.1-mini,openai:gpt-4.1,openai-compatible:big",
     )
@@ -77,10 +83,7 @@ def test_without_a_base_url_only_the_roles_own_provider_inherits_its_endpoint() 
 
 
 def test_a_fallback_gets_only_a_key_configured_for_its_own_endpoint() -> None:
-    settings = load_settings(
-        leader_model_provider="openai-compatible",
-        leader_model_name="big",
-        leader_model_base_url=VLLM,
+    settings = big_leader_at_vllm(
         leader_model_api_key="sk-leader-0123456789",
         openai_api_key="sk-openai-0123456789",
         leader_model_fallbacks="openai-compatible:small,openai-compatible:other@http://elsewhere:9000/v1,openai:gpt-4.1",

@@ -46,13 +46,12 @@ from pydantic_ai.exceptions import (
     ModelTimeoutError,
     ModelUnavailableError,
 )
-from pydantic_ai.models import override_allow_model_requests
 from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("allow_model_requests")]  # models reach 127.0.0.1 only
 MODEL = "fault-model"
 KEY = "sk-fault-test"
 
@@ -60,13 +59,6 @@ KEY = "sk-fault-test"
 class Step(BaseModel):
     title: str
     done: bool
-
-
-@pytest.fixture(autouse=True)
-def allow_model_requests() -> Iterator[None]:
-    """These models only reach 127.0.0.1, so this module lifts conftest's ban on model requests."""
-    with override_allow_model_requests(True):
-        yield
 
 
 @pytest.fixture

@@ -35,3 +35,15 @@ class CallRecord(BaseModel):
     @property
     def succeeded(self) -> bool:
         return self.error is None
+
+
+class CallTotals(BaseModel):
+    """Model calls summed (a run's model, a period's model, role or workflow), failed calls included."""
+
+    calls: int
+    failed_calls: int
+    retries: int
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None = Field(description="None when no call could be priced")

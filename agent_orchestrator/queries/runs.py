@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent_orchestrator.domain.calls import CallRecord
+from agent_orchestrator.domain.calls import CallRecord, CallTotals
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunRecord, RunSummary
@@ -20,18 +20,11 @@ class RunList(BaseModel):
     runs: list[RunSummary]
 
 
-class ModelUsage(BaseModel):
+class ModelUsage(CallTotals):
     """What one model spent in one role during a run, from the call ledger (failed calls included)."""
 
     model_id: str
     role: str
-    calls: int
-    failed_calls: int
-    retries: int
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None = Field(description="None when no call of this model could be priced")
     fell_back_from: list[str] = Field(default=[], description="models this one replaced, when it was a fallback")
 
 

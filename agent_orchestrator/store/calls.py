@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent_orchestrator.domain.calls import CallRecord
+from agent_orchestrator.domain.calls import CallRecord, CallTotals
 from agent_orchestrator.store.runs import RUNS_FILE
 from agent_orchestrator.store.sqlite import Redact, SqliteFile
 
@@ -37,17 +37,10 @@ CREATE INDEX IF NOT EXISTS model_calls_run ON model_calls (run_id);
 """
 
 
-class UsageRow(BaseModel):
+class UsageRow(CallTotals):
     """Spend of one model, role or workflow over a period."""
 
     key: str
-    calls: int
-    failed_calls: int
-    retries: int
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
     unpriced_calls: int
 
 

@@ -6,9 +6,8 @@ retries off), so the attempts the server counts are `ResilientModel`'s own.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable
 
 import anyio
 import pytest
@@ -16,7 +15,8 @@ from fault_server import CallOutputTool, FaultServer, Hang, HTTPError, Huge, Rep
 from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import ModelAuthenticationError, ModelRateLimitError
-from pydantic_ai.models import Model, override_allow_model_requests
+from pydantic_ai.models import Model
+from real_models import MODEL, PROVIDER, RealModels
 
 from agent_orchestrator.agents.bounds import CallBounds, RetryPolicy
 from agent_orchestrator.agents.budget import BudgetExceeded, BudgetLimits, RunBudget
@@ -27,7 +27,6 @@ from agent_orchestrator.agents.resilience import DeadlineExceeded
 from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.config import Settings
 from agent_orchestrator.policies.redaction import Redactor
-from agent_orchestrator.providers import build_model, resolve_spec
 
 pytestmark = pytest.mark.anyio
 FAST = RetryPolicy(max_retries=3, backoff_s=0.01, max_backoff_s=0.05)
@@ -38,37 +37,19 @@ class Answer(BaseModel):
     value: int
 
 
-@pytest.fixture(autouse=True)
-def allow_model_requests() -> Iterator[None]:
-    """These models only reach 127.0.0.1, so this module lifts conftest's ban on model requests."""
-    with override_allow_model_requests(True):
-        yield
+AgentAt = Callable[..., Agent[None, Answer]]
 
 
-_BUILT: list[Model] = []
+@pytest.fixture
+def agent_at(real_models: RealModels, settings: Settings) -> AgentAt:
+    """`agent_at(server, model="fault-model")`: an agent on the registry's model at `server`."""
 
+    def at(server: FaultServer, model: str = MODEL) -> Agent[None, Answer]:
+        return agent_for(
+            real_models.at(server, settings, model), Answer, "answer", name=f"leader:{PROVIDER}:{model}"
+        )
 
-@pytest.fixture(autouse=True)
-async def close_clients() -> AsyncIterator[None]:
-    """Close every model's HTTP client in the test's own event loop (none is left for the GC to find)."""
-    yield
-    while _BUILT:
-        client = getattr(_BUILT.pop(), "client", None)
-        if client is not None:
-            await client.close()
-    gc.collect()  # anything else pydantic-ai or the SDK left open is finalised while the loop still runs
-
-
-def model_at(server: FaultServer, settings: Settings, model: str = "fault-model") -> Model:
-    built = build_model(
-        resolve_spec("openai-compatible", model, settings, "leader", server.base_url), settings, "leader"
-    )
-    _BUILT.append(built)
-    return built
-
-
-def agent_at(server: FaultServer, settings: Settings, model: str = "fault-model") -> Agent[None, Answer]:
-    return agent_for(model_at(server, settings, model), Answer, "answer", name=f"leader:openai-compatible:{model}")
+    return at
 
 
 async def ask(
@@ -76,6 +57,12 @@ async def ask(
 ) -> Answer:
     chosen = bounds or CallBounds(policy=FAST, timeout_s=10)
     return await call_agent(agent, Prompt.of("q"), usage=usage, redact=Redactor(), bounds=chosen, **kwargs)  # type: ignore[arg-type]
+
+
+async def ask_text(model: Model) -> str:
+    """One call to a plain-text agent on `model`, under the fast retry policy and no deadline."""
+    agent = agent_for(model, str, "answer")
+    return await call_agent(agent, Prompt.of("q"), usage=Usage(), redact=Redactor(), bounds=CallBounds(FAST))
 
 
 @pytest.mark.parametrize(
@@ -92,40 +79,40 @@ async def ask(
     ],
     ids=["429", "500", "502", "503", "408", "reset", "truncated", "closed"],
 )
-async def test_transient_failures_are_retried_until_the_model_answers(fault: object, settings: Settings) -> None:
+async def test_transient_failures_are_retried_until_the_model_answers(fault: object, agent_at: AgentAt) -> None:
     with FaultServer([fault, fault], default=CallOutputTool(ANSWER)) as server:  # type: ignore[list-item]
         usage = Usage()
-        assert await ask(agent_at(server, settings), usage) == Answer(value=7)
+        assert await ask(agent_at(server), usage) == Answer(value=7)
         assert server.count == 3
     [call] = usage.records
     assert call.attempts == 3 and call.retries == 2 and call.succeeded and usage.failed_calls == 0
 
 
-async def test_retry_after_is_honoured(settings: Settings) -> None:
+async def test_retry_after_is_honoured(agent_at: AgentAt) -> None:
     with FaultServer([HTTPError(429, retry_after=1)], default=CallOutputTool(ANSWER)) as server:
         started = time.monotonic()
-        await ask(agent_at(server, settings), Usage())
+        await ask(agent_at(server), Usage())
         waited = time.monotonic() - started
     assert server.count == 2 and 1.0 <= waited < 3.0
 
 
-async def test_a_retry_after_past_the_deadline_fails_at_once_and_says_why(settings: Settings) -> None:
+async def test_a_retry_after_past_the_deadline_fails_at_once_and_says_why(agent_at: AgentAt) -> None:
     with FaultServer([HTTPError(429, retry_after=30)], default=CallOutputTool(ANSWER)) as server:
         usage = Usage()
         started = time.monotonic()
         with pytest.raises(DeadlineExceeded) as failed:
-            await ask(agent_at(server, settings), usage, CallBounds(policy=FAST, timeout_s=5))
+            await ask(agent_at(server), usage, CallBounds(policy=FAST, timeout_s=5))
         assert time.monotonic() - started < 2 and server.count == 1
     assert "the server asked to wait 30.0 s, past the call's deadline" in str(failed.value)
     assert usage.records[0].error_kind == "timeout"
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404])
-async def test_client_errors_are_not_retried_and_say_what_to_do(status: int, settings: Settings) -> None:
+async def test_client_errors_are_not_retried_and_say_what_to_do(status: int, agent_at: AgentAt) -> None:
     with FaultServer(default=HTTPError(status)) as server:
         usage = Usage()
         with pytest.raises(Exception) as failed:
-            await ask(agent_at(server, settings), usage)
+            await ask(agent_at(server), usage)
         assert server.count == 1
     [call] = usage.records
     assert call.attempts == 1 and call.error is not None
@@ -134,61 +121,54 @@ async def test_client_errors_are_not_retried_and_say_what_to_do(status: int, set
     assert not isinstance(failed.value, ModelRateLimitError)
 
 
-async def test_a_failing_endpoint_stops_after_its_retries(settings: Settings) -> None:
+async def test_a_failing_endpoint_stops_after_its_retries(agent_at: AgentAt) -> None:
     with FaultServer(default=HTTPError(503)) as server:
         usage = Usage()
         with pytest.raises(Exception):  # noqa: B017 - the model error itself, after 1 + 3 attempts
-            await ask(agent_at(server, settings), usage)
+            await ask(agent_at(server), usage)
         assert server.count == 4
     [call] = usage.records
     assert call.attempts == 4 and "kept failing" in (call.error or "")
 
 
-async def test_a_hanging_endpoint_ends_at_the_call_deadline(settings: Settings) -> None:
+async def test_a_hanging_endpoint_ends_at_the_call_deadline(agent_at: AgentAt) -> None:
     with FaultServer(default=Hang(20)) as server:
         usage = Usage()
         started = time.monotonic()
         with anyio.fail_after(5), pytest.raises(DeadlineExceeded):
-            await ask(agent_at(server, settings), usage, CallBounds(policy=FAST, timeout_s=0.5))
+            await ask(agent_at(server), usage, CallBounds(policy=FAST, timeout_s=0.5))
         assert 0.5 <= time.monotonic() - started < 2
     assert usage.records[0].error_kind == "timeout" and usage.records[0].attempts == 1
 
 
-async def test_the_run_deadline_bounds_every_call(settings: Settings) -> None:
+async def test_the_run_deadline_bounds_every_call(agent_at: AgentAt) -> None:
     with FaultServer(default=Hang(20)) as server:
         bounds = CallBounds(policy=FAST, timeout_s=60, run_deadline=time.monotonic() + 0.3)
         with anyio.fail_after(5), pytest.raises(DeadlineExceeded) as failed:
-            await ask(agent_at(server, settings), Usage(), bounds)
+            await ask(agent_at(server), Usage(), bounds)
     assert "the run's deadline (AO_RUN_TIMEOUT)" in str(failed.value)
 
 
-async def test_a_huge_answer_is_read_whole(settings: Settings) -> None:
+async def test_a_huge_answer_is_read_whole(real_models: RealModels, settings: Settings) -> None:
     with FaultServer([Huge()], default=CallOutputTool(ANSWER)) as server:
-        agent = agent_for(
-            build_model(
-                resolve_spec("openai-compatible", "m", settings, "leader", server.base_url), settings, "leader"
-            ),
-            str,
-            "answer",
-        )
-        text = await call_agent(agent, Prompt.of("q"), usage=Usage(), redact=Redactor(), bounds=CallBounds(FAST))
+        text = await ask_text(real_models.at(server, settings, "m"))
     assert len(text) >= 4_000_000
 
 
-async def test_a_priced_model_records_its_cost(settings: Settings) -> None:
+async def test_a_priced_model_records_its_cost(agent_at: AgentAt) -> None:
     with FaultServer(default=CallOutputTool(ANSWER, prompt_tokens=1000, completion_tokens=100)) as server:
         usage = Usage()
-        await ask(agent_at(server, settings, model="gpt-4o"), usage)
+        await ask(agent_at(server, model="gpt-4o"), usage)
     assert usage.records[0].cost_usd is not None and usage.records[0].cost_usd > 0
     assert usage.as_dict()["cost_usd"] == usage.records[0].cost_usd
 
 
-async def test_a_budget_refuses_requests_across_parallel_calls(settings: Settings) -> None:
+async def test_a_budget_refuses_requests_across_parallel_calls(agent_at: AgentAt) -> None:
     with FaultServer(default=CallOutputTool(ANSWER, prompt_tokens=10, completion_tokens=10)) as server:
         usage = Usage()
         budget = RunBudget(BudgetLimits(max_requests=3), usage)
         bounds = CallBounds(policy=FAST, timeout_s=10, gate=budget.check)
-        agent = agent_at(server, settings)
+        agent = agent_at(server)
         outcomes: list[str] = []
 
         async def one() -> None:
@@ -205,13 +185,13 @@ async def test_a_budget_refuses_requests_across_parallel_calls(settings: Setting
     assert outcomes.count("ok") == 3 and all("AO_RUN_MAX_REQUESTS" in o for o in outcomes if o != "ok")
 
 
-async def test_a_fallback_answers_when_the_primary_is_rate_limited_for_good(settings: Settings) -> None:
+async def test_a_fallback_answers_when_the_primary_is_rate_limited_for_good(agent_at: AgentAt) -> None:
     with (
         FaultServer(default=HTTPError(429)) as primary,
         FaultServer(default=CallOutputTool(ANSWER)) as fallback,
     ):
         usage = Usage()
-        output = await ask(agent_at(primary, settings), usage, fallbacks=[agent_at(fallback, settings, "backup")])
+        output = await ask(agent_at(primary), usage, fallbacks=[agent_at(fallback, "backup")])
         assert output == Answer(value=7) and primary.count == 4 and fallback.count == 1
     failed, served = usage.records
     assert failed.error_kind == "rate_limited" and served.succeeded
@@ -221,21 +201,14 @@ async def test_a_fallback_answers_when_the_primary_is_rate_limited_for_good(sett
     assert served.fallback_reason is not None and "rate_limited" in served.fallback_reason
 
 
-async def test_no_fallback_for_a_bad_key(settings: Settings) -> None:
+async def test_no_fallback_for_a_bad_key(agent_at: AgentAt) -> None:
     with FaultServer(default=HTTPError(401)) as primary, FaultServer(default=CallOutputTool(ANSWER)) as fallback:
         with pytest.raises(ModelAuthenticationError):
-            await ask(agent_at(primary, settings), Usage(), fallbacks=[agent_at(fallback, settings, "backup")])
+            await ask(agent_at(primary), Usage(), fallbacks=[agent_at(fallback, "backup")])
         assert fallback.count == 0
 
 
-async def test_an_answer_that_arrives_is_not_retried(settings: Settings) -> None:
+async def test_an_answer_that_arrives_is_not_retried(real_models: RealModels, settings: Settings) -> None:
     with FaultServer(default=Reply('{"value": 1}')) as server:
-        agent = agent_for(
-            build_model(
-                resolve_spec("openai-compatible", "m", settings, "leader", server.base_url), settings, "leader"
-            ),
-            str,
-            "answer",
-        )
-        await call_agent(agent, Prompt.of("q"), usage=Usage(), redact=Redactor(), bounds=CallBounds(FAST))
+        await ask_text(real_models.at(server, settings, "m"))
         assert server.count == 1

@@ -8,16 +8,14 @@ interview's deadline ends `blocked` within it, is saved, and shows its latency i
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fault_server import Action, FaultServer, Hang, HTTPError, Huge, Reply, Reset, Responder, Truncated
-from pydantic_ai.models import Model, override_allow_model_requests
+from fault_server import Action, FaultServer, Hang, HTTPError, Huge, Reply, Responder
+from real_models import TRANSIENT_FAULTS, RealModels, endpoint_settings
 from scripted import SEED
 
 from agent_orchestrator.cli.render import render
@@ -26,7 +24,6 @@ from agent_orchestrator.domain.profile import InterviewResult
 from agent_orchestrator.interview.calls import BREAKER_THRESHOLD
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.suite import build_suite
-from agent_orchestrator.providers import ModelSpec, Role, build_model
 from agent_orchestrator.queries.runs import list_runs
 from agent_orchestrator.queries.workers import list_workers
 from agent_orchestrator.runtime import Runtime
@@ -40,36 +37,10 @@ TRANSIENT = 1 + MAX_RETRIES
 WORKER = "openai-compatible:fault-model"
 
 
-@dataclass
-class RealModels:
-    """`providers.build_model`, remembering every model built so their HTTP clients can be closed."""
-
-    built: list[Model] = field(default_factory=list[Model])
-
-    def __call__(self, spec: ModelSpec, settings: Settings, role: Role) -> Model:
-        model = build_model(spec, settings, role)
-        self.built.append(model)
-        return model
-
-
 @pytest.fixture(autouse=True)
-def allow_model_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """These models only reach 127.0.0.1; grading runs without the TypeScript compiler (time, not codegen)."""
+def without_typescript(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Grading runs without the TypeScript compiler (time, not codegen)."""
     monkeypatch.setattr(interview_module, "find_typescript_toolchain", lambda: None)
-    with override_allow_model_requests(True):
-        yield
-
-
-@pytest.fixture
-async def models() -> AsyncIterator[RealModels]:
-    """Every model's HTTP client is closed in the test's own event loop."""
-    made = RealModels()
-    yield made
-    while made.built:
-        client = getattr(made.built.pop(), "client", None)
-        if client is not None:
-            await client.close()
-    gc.collect()
 
 
 def runtime_at(settings: Settings, models: RealModels, **update: Any) -> Runtime:
@@ -115,14 +86,8 @@ class Fault:
 
 
 FAULTS = {
-    "429": Fault(HTTPError(429), TRANSIENT, "rate_limited"),
-    "429-retry-after": Fault(HTTPError(429, retry_after=0), TRANSIENT, "rate_limited"),
+    **{name: Fault(action, TRANSIENT, kind) for name, (action, kind) in TRANSIENT_FAULTS.items()},
     "429-retry-after-past-deadline": Fault(HTTPError(429, retry_after=30), 1, "timeout"),
-    "500": Fault(HTTPError(500), TRANSIENT, "server_error"),
-    "502": Fault(HTTPError(502), TRANSIENT, "server_error"),
-    "503": Fault(HTTPError(503), TRANSIENT, "server_error"),
-    "reset": Fault(Reset(), TRANSIENT, "unreachable"),
-    "truncated": Fault(Truncated(), TRANSIENT, "unreachable"),
     "hang-past-the-call-deadline": Fault(Hang(30), 1, "timeout", call_timeout=0.3),
     "401": Fault(HTTPError(401), 1, "auth_failed"),
 }
@@ -130,10 +95,10 @@ FAULTS = {
 
 @pytest.mark.parametrize("name", list(FAULTS))
 async def test_a_failing_endpoint_is_unavailable_in_bounded_time_with_its_attempts_counted(
-    name: str, settings: Settings, models: RealModels, caplog: pytest.LogCaptureFixture
+    name: str, settings: Settings, real_models: RealModels, caplog: pytest.LogCaptureFixture
 ) -> None:
     fault = FAULTS[name]
-    runtime = runtime_at(settings, models, ao_model_call_timeout=fault.call_timeout)
+    runtime = runtime_at(settings, real_models, ao_model_call_timeout=fault.call_timeout)
     with FaultServer(default=fault.action) as server:
         started = time.monotonic()
         with caplog.at_level(logging.ERROR):
@@ -149,8 +114,10 @@ async def test_a_failing_endpoint_is_unavailable_in_bounded_time_with_its_attemp
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-async def test_a_retry_after_is_waited_for_and_the_worker_judged(settings: Settings, models: RealModels) -> None:
-    runtime = runtime_at(settings, models, ao_interview_concurrency=4)
+async def test_a_retry_after_is_waited_for_and_the_worker_judged(
+    settings: Settings, real_models: RealModels
+) -> None:
+    runtime = runtime_at(settings, real_models, ao_interview_concurrency=4)
     with FaultServer([HTTPError(429, retry_after=1)], default=references()) as server:
         started = time.monotonic()
         result = await interview(runtime, server)
@@ -161,8 +128,8 @@ async def test_a_retry_after_is_waited_for_and_the_worker_judged(settings: Setti
     assert_recorded(runtime, result, server)
 
 
-async def test_a_4mb_answer_is_taken_once_capped_and_judged(settings: Settings, models: RealModels) -> None:
-    runtime = runtime_at(settings, models, ao_interview_concurrency=4, ao_model_call_timeout=10.0)
+async def test_a_4mb_answer_is_taken_once_capped_and_judged(settings: Settings, real_models: RealModels) -> None:
+    runtime = runtime_at(settings, real_models, ao_interview_concurrency=4, ao_model_call_timeout=10.0)
     with FaultServer(default=Huge()) as server:
         result = await interview(runtime, server)
     assert result.status == "blocked" and result.profile is not None
@@ -174,10 +141,10 @@ async def test_a_4mb_answer_is_taken_once_capped_and_judged(settings: Settings, 
 
 
 async def test_a_hang_past_the_interview_deadline_ends_blocked_at_the_deadline(
-    settings: Settings, models: RealModels
+    settings: Settings, real_models: RealModels
 ) -> None:
     runtime = runtime_at(
-        settings, models, ao_interview_concurrency=4, ao_model_call_timeout=10.0, ao_interview_timeout=1.5
+        settings, real_models, ao_interview_concurrency=4, ao_model_call_timeout=10.0, ao_interview_timeout=1.5
     )
     with FaultServer(default=Hang(30)) as server:
         started = time.monotonic()
@@ -198,21 +165,16 @@ async def test_a_hang_past_the_interview_deadline_ends_blocked_at_the_deadline(
 
 
 async def test_a_slow_worker_ends_blocked_within_the_deadline_saved_and_listed_with_its_latency(
-    settings: Settings, models: RealModels
+    settings: Settings, real_models: RealModels
 ) -> None:
     with FaultServer(default=references(latency=1.5)) as server:
-        configured = {
-            "worker_model_provider": "openai-compatible",
-            "worker_model_name": "fault-model",
-            "worker_model_base_url": server.base_url,
-        }
         runtime = runtime_at(
             settings,
-            models,
+            real_models,
             ao_interview_concurrency=4,
             ao_model_call_timeout=10.0,
             ao_interview_timeout=2.0,
-            **configured,
+            **endpoint_settings(server, "worker"),
         )
         started = time.monotonic()
         result = await interview_worker(runtime, seed=SEED, save=True)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from fault_server import FaultServer, HTTPError, answer_with
-from git_repos import git
+from git_repos import BROKEN_CALC, SECRET, broken_commit_repo
 from processes import ao_command
 from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior
-from pydantic_ai.models import Model, override_allow_model_requests
+from real_models import RealModels, endpoint_settings
 from workflows.scripted_agents import Script, step_plan
 
 from agent_orchestrator.agents.budget import BudgetExceeded
@@ -21,7 +19,6 @@ from agent_orchestrator.agents.resilience import DeadlineExceeded
 from agent_orchestrator.cli.render import run_record
 from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.errors import ConfigError, PolicyViolation
-from agent_orchestrator.providers import ModelSpec, Role, build_model
 from agent_orchestrator.queries.runs import get_run
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.failures import model_failed
@@ -30,69 +27,24 @@ from agent_orchestrator.workflows.planning import PlanRejected, plan
 from agent_orchestrator.workflows.review.graph import review
 
 pytestmark = pytest.mark.anyio
-SECRET = "sk-" + "live" + "0123456789abcdefghijKLMN"  # built at run time: no scanner takes it for a leak
-_BUILT: list[Model] = []
-
-
-@pytest.fixture(autouse=True)
-def allow_model_requests() -> Iterator[None]:
-    """These models only reach the fault server on 127.0.0.1."""
-    with override_allow_model_requests(True):
-        yield
-
-
-async def close_clients() -> None:
-    """Close every model's HTTP client (none is left for the GC to find)."""
-    while _BUILT:
-        client = getattr(_BUILT.pop(), "client", None)
-        if client is not None:
-            await client.close()
-    gc.collect()
-
-
-@pytest.fixture
-async def closing() -> AsyncIterator[None]:
-    """For tests that run in the test's event loop: close the clients in it."""
-    yield
-    await close_clients()
-
-
-def real_model(spec: ModelSpec, settings: Settings, role: Role) -> Model:
-    model = build_model(spec, settings, role)
-    _BUILT.append(model)
-    return model
 
 
 @pytest.fixture
 def workspace(isolated_env: Path) -> Path:
-    """A repository whose last commit adds a secret; a type checker's log naming calc.py."""
-    root = isolated_env
-    git(root, "init", "-q", "-b", "main")
-    (root / "calc.py").write_text("def add(a, b):\n    return a + b\n")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "first")
-    (root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
-    (root / "settings.py").write_text(f'API_KEY = "{SECRET}"\n')
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "second")
-    (root / "mypy.log").write_text("calc.py:2: error: Unsupported operand types  [operator]\n")
-    return root
+    """A repository whose last commit adds a secret and breaks calc.py; a type checker's log naming calc.py."""
+    return broken_commit_repo(isolated_env)
 
 
-def budget_runtime(server: FaultServer) -> Runtime:
+def budget_runtime(server: FaultServer, models: RealModels) -> Runtime:
     """A leader at `server` whose run may send one request: a retry is refused by the budget."""
-    settings = load_settings(
-        leader_model_provider="openai-compatible",
-        leader_model_name="fault-model",
-        leader_model_base_url=server.base_url,
-        ao_run_max_requests=1,
-    )
-    return Runtime.create(settings, real_model)
+    return Runtime.create(load_settings(**endpoint_settings(server), ao_run_max_requests=1), models)
 
 
-async def test_a_spent_budget_ends_the_review_partial_with_its_analysis(workspace: Path, closing: None) -> None:
+async def test_a_spent_budget_ends_the_review_partial_with_its_analysis(
+    workspace: Path, real_models: RealModels
+) -> None:
     with FaultServer(default=HTTPError(503)) as server:
-        runtime = budget_runtime(server)
+        runtime = budget_runtime(server, real_models)
         result = await review(runtime, diff_range="HEAD~1..HEAD")
         assert server.count == 1, "the retry was refused before it was sent"
     assert result.status == "partial" and result.failure is not None
@@ -103,15 +55,15 @@ async def test_a_spent_budget_ends_the_review_partial_with_its_analysis(workspac
 
 
 async def test_a_spent_budget_fails_the_fix_with_its_errors_and_nothing_written(
-    workspace: Path, closing: None
+    workspace: Path, real_models: RealModels
 ) -> None:
     with FaultServer(default=HTTPError(503)) as server:
-        runtime = budget_runtime(server)
+        runtime = budget_runtime(server, real_models)
         result = await fix_error(runtime, error_log="mypy.log", scope=".", write=True)
         assert server.count == 1
     assert result.status == "failed" and "AO_RUN_MAX_REQUESTS" in result.reason
     assert [error.file for error in result.errors] == ["calc.py"] and result.context_files == ["calc.py"]
-    assert (workspace / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+    assert (workspace / "calc.py").read_text() == BROKEN_CALC
     assert get_run(runtime, result.run_id).status == "failed"
 
 
@@ -165,17 +117,17 @@ def test_ao_exits_1_for_a_partial_review_and_runs_show_says_why(workspace: Path)
     )
 
 
-async def test_runs_show_names_a_fallback_and_the_model_it_replaced(workspace: Path, closing: None) -> None:
+async def test_runs_show_names_a_fallback_and_the_model_it_replaced(
+    workspace: Path, real_models: RealModels
+) -> None:
     draft = {"impact_summary": "add() now subtracts", "risks": []}
     with FaultServer(default=HTTPError(429)) as primary, FaultServer(default=answer_with(draft)) as fallback:
         settings = load_settings(
-            leader_model_provider="openai-compatible",
-            leader_model_name="fault-model",
-            leader_model_base_url=primary.base_url,
+            **endpoint_settings(primary),
             leader_model_fallbacks=[f"openai-compatible:backup@{fallback.base_url}"],
             ao_model_max_retries=0,
         )
-        runtime = Runtime.create(settings, real_model)
+        runtime = Runtime.create(settings, real_models)
         result = await review(runtime, diff_range="HEAD~1..HEAD")
     view = get_run(runtime, result.run_id)
     assert result.status == "reviewed" and view.status == "succeeded" and view.failure is None

@@ -7,14 +7,14 @@ served the step and why; attempts are counted at the servers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fault_server import FaultServer, HTTPError
-from fault_workflow import RealModels, answers
+from fault_workflow import answers
 from pydantic import SecretStr
-from pydantic_ai.models import override_allow_model_requests
+from real_models import RealModels, endpoint_settings
 from scripted_agents import Script, make_profile, step_plan
 
 from agent_orchestrator.config import Settings
@@ -30,20 +30,6 @@ ONE_STEP = step_plan(("s1", "summarization", []))
 PRIMARY, BACKUP = "openai-compatible:w-primary", "openai-compatible:w-backup"
 LEADER_KEY = "sk-leader-only-0123456789"
 ATTEMPTS = 4  # one call: the first attempt and AO_MODEL_MAX_RETRIES (3)
-
-
-@pytest.fixture(autouse=True)
-def allow_model_requests() -> Iterator[None]:
-    """These models only reach 127.0.0.1, so this module lifts conftest's ban on model requests."""
-    with override_allow_model_requests(True):
-        yield
-
-
-@pytest.fixture
-async def models() -> AsyncIterator[RealModels]:
-    built = RealModels()
-    yield built
-    await built.close()
 
 
 @pytest.fixture
@@ -66,12 +52,7 @@ def backup() -> Iterator[FaultServer]:
 
 def runtime_at(settings: Settings, models: RealModels, leader: FaultServer, **updates: Any) -> Runtime:
     """The leader at `leader` with its own key; no worker configured (routing reads the saved profiles)."""
-    configured = {
-        "leader_model_provider": "openai-compatible",
-        "leader_model_name": "leader",
-        "leader_model_base_url": leader.base_url,
-        "leader_model_api_key": SecretStr(LEADER_KEY),
-    }
+    configured = {**endpoint_settings(leader, model="leader"), "leader_model_api_key": SecretStr(LEADER_KEY)}
     return Runtime.create(settings.model_copy(update={**configured, **updates}), models)
 
 
@@ -88,10 +69,10 @@ def worker_profile(
 
 
 async def test_a_leader_rate_limited_for_good_falls_back_and_the_run_says_so(
-    settings: Settings, models: RealModels, primary: FaultServer, backup: FaultServer
+    settings: Settings, real_models: RealModels, primary: FaultServer, backup: FaultServer
 ) -> None:
     fallback = f"openai-compatible:backup@{backup.base_url}"
-    runtime = runtime_at(settings, models, primary, leader_model_fallbacks=[fallback])
+    runtime = runtime_at(settings, real_models, primary, leader_model_fallbacks=[fallback])
     result = await leader_worker(runtime, "one step")
     (step,) = result.steps
     assert result.status == "succeeded" and step.verdict == "accepted"
@@ -108,11 +89,11 @@ async def test_a_leader_rate_limited_for_good_falls_back_and_the_run_says_so(
 
 
 async def test_a_leader_with_a_bad_key_does_not_fall_back(
-    settings: Settings, models: RealModels, backup: FaultServer
+    settings: Settings, real_models: RealModels, backup: FaultServer
 ) -> None:
     with FaultServer(default=HTTPError(401)) as refused:
         runtime = runtime_at(
-            settings, models, refused, leader_model_fallbacks=[f"openai-compatible:b@{backup.base_url}"]
+            settings, real_models, refused, leader_model_fallbacks=[f"openai-compatible:b@{backup.base_url}"]
         )
         with pytest.raises(WorkflowFailed, match="refused the key"):
             await leader_worker(runtime, "one step")
@@ -120,9 +101,9 @@ async def test_a_leader_with_a_bad_key_does_not_fall_back(
 
 
 async def test_a_rate_limited_worker_step_falls_back_to_a_qualified_worker(
-    settings: Settings, models: RealModels, leader: FaultServer, primary: FaultServer, backup: FaultServer
+    settings: Settings, real_models: RealModels, leader: FaultServer, primary: FaultServer, backup: FaultServer
 ) -> None:
-    runtime = runtime_at(settings, models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
+    runtime = runtime_at(settings, real_models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
     runtime.profiles.save(worker_profile("w-primary", primary))
     runtime.profiles.save(worker_profile("w-backup", backup))
     result = await leader_worker(runtime, "one step", worker_profile=PRIMARY)
@@ -136,7 +117,7 @@ async def test_a_rate_limited_worker_step_falls_back_to_a_qualified_worker(
 
 
 async def test_a_step_that_fell_back_stays_with_its_fallback_for_the_next_round(
-    settings: Settings, models: RealModels, primary: FaultServer, backup: FaultServer
+    settings: Settings, real_models: RealModels, primary: FaultServer, backup: FaultServer
 ) -> None:
     reviews: list[str] = []
 
@@ -145,7 +126,7 @@ async def test_a_step_that_fell_back_stays_with_its_fallback_for_the_next_round(
         return {"verdict": "revise", "feedback": "more"} if len(reviews) == 1 else {"verdict": "accept"}
 
     with FaultServer(default=answers(ONE_STEP, review=review)) as leader:
-        runtime = runtime_at(settings, models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
+        runtime = runtime_at(settings, real_models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
         runtime.profiles.save(worker_profile("w-primary", primary))
         runtime.profiles.save(worker_profile("w-backup", backup))
         result = await leader_worker(runtime, "one step", worker_profile=PRIMARY)
@@ -165,14 +146,14 @@ async def test_a_step_that_fell_back_stays_with_its_fallback_for_the_next_round(
 )
 async def test_a_fallback_worker_its_own_profile_does_not_qualify_is_not_used(
     settings: Settings,
-    models: RealModels,
+    real_models: RealModels,
     leader: FaultServer,
     primary: FaultServer,
     backup: FaultServer,
     profile: dict[str, Any] | None,
     why: str,
 ) -> None:
-    runtime = runtime_at(settings, models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
+    runtime = runtime_at(settings, real_models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
     runtime.profiles.save(worker_profile("w-primary", primary))
     if profile is not None:
         runtime.profiles.save(worker_profile("w-backup", backup, **profile))
@@ -188,10 +169,10 @@ async def test_a_fallback_worker_its_own_profile_does_not_qualify_is_not_used(
 
 
 async def test_a_worker_with_a_bad_key_does_not_fall_back(
-    settings: Settings, models: RealModels, leader: FaultServer, backup: FaultServer
+    settings: Settings, real_models: RealModels, leader: FaultServer, backup: FaultServer
 ) -> None:
     with FaultServer(default=HTTPError(401)) as refused:
-        runtime = runtime_at(settings, models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
+        runtime = runtime_at(settings, real_models, leader, worker_model_fallbacks=[f"{BACKUP}@{backup.base_url}"])
         runtime.profiles.save(worker_profile("w-primary", refused))
         runtime.profiles.save(worker_profile("w-backup", backup))
         result = await leader_worker(runtime, "one step", worker_profile=PRIMARY)

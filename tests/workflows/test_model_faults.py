@@ -10,10 +10,8 @@ plan's error names the cause.
 
 from __future__ import annotations
 
-import gc
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,11 @@ from typing import Any
 import anyio
 import pytest
 from fastmcp import Client
-from fault_server import Action, FaultServer, Hang, HTTPError, Huge, Reset, Truncated
-from git_repos import git
-from pydantic_ai.models import Model, override_allow_model_requests
+from fault_server import Action, FaultServer, Hang, HTTPError, Huge
+from git_repos import SECRET, broken_commit_repo
+from real_models import TRANSIENT_FAULTS, RealModels, endpoint_settings
 
-from agent_orchestrator.config import Settings, load_settings
-from agent_orchestrator.providers import ModelSpec, Role, build_model
+from agent_orchestrator.config import load_settings
 from agent_orchestrator.queries.runs import get_run
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.app import create_server
@@ -37,9 +34,6 @@ MAX_RETRIES = 2
 TRANSIENT = 1 + MAX_RETRIES
 OUTPUT_TRIES = 3  # a call and its two output retries (`agent_for`'s retries=2)
 LEADER = "openai-compatible:fault-model"
-# Built at run time so no scanner mistakes this test for a leak; the redactor's `sk-` shape matches it.
-SECRET = "sk-" + "live" + "0123456789abcdefghijKLMN"
-TYPE_ERROR_LOG = 'calc.py:2: error: Unsupported operand types for - ("str" and "int")  [operator]\n'
 
 
 @dataclass(frozen=True)
@@ -54,59 +48,27 @@ class Fault:
 
 
 FAULTS = {
-    "429": Fault(HTTPError(429), TRANSIENT, "kept failing (rate_limited"),
-    "429-retry-after": Fault(HTTPError(429, retry_after=0), TRANSIENT, "kept failing (rate_limited"),
+    **{
+        name: Fault(action, TRANSIENT, f"kept failing ({kind}")
+        for name, (action, kind) in TRANSIENT_FAULTS.items()
+    },
     "429-retry-after-past-deadline": Fault(HTTPError(429, retry_after=30), 1, "the server asked to wait 30.0 s"),
-    "500": Fault(HTTPError(500), TRANSIENT, "kept failing (server_error"),
-    "502": Fault(HTTPError(502), TRANSIENT, "kept failing (server_error"),
-    "503": Fault(HTTPError(503), TRANSIENT, "kept failing (server_error"),
     "hang": Fault(Hang(20), 1, "no answer before the call's deadline of 0.5 s", call_timeout=0.5),
-    "reset": Fault(Reset(), TRANSIENT, "kept failing (unreachable"),
-    "truncated": Fault(Truncated(), TRANSIENT, "kept failing"),
     "4mb-answer": Fault(Huge(), OUTPUT_TRIES, "invalid output after its retries", rejected_output=True),
     "401": Fault(HTTPError(401), 1, "refused the key"),
 }
 FAULT_PARAMS = [pytest.param(fault, id=name) for name, fault in FAULTS.items()]
 
-_BUILT: list[Model] = []
 
-
-@pytest.fixture(autouse=True)
-def allow_model_requests() -> Iterator[None]:
-    """These models only reach the fault server on 127.0.0.1, so this module lifts conftest's ban."""
-    with override_allow_model_requests(True):
-        yield
-
-
-@pytest.fixture(autouse=True)
-async def close_clients() -> AsyncIterator[None]:
-    """Close every model's HTTP client in the test's own event loop (none is left for the GC to find)."""
-    yield
-    while _BUILT:
-        client = getattr(_BUILT.pop(), "client", None)
-        if client is not None:
-            await client.close()
-    gc.collect()
-
-
-def real_model(spec: ModelSpec, settings: Settings, role: Role) -> Model:
-    """The registry's model, kept so its client is closed after the test."""
-    model = build_model(spec, settings, role)
-    _BUILT.append(model)
-    return model
-
-
-def runtime_at(server: FaultServer, fault: Fault) -> Runtime:
+def runtime_at(server: FaultServer, fault: Fault, models: RealModels) -> Runtime:
     settings = load_settings(
-        leader_model_provider="openai-compatible",
-        leader_model_name="fault-model",
-        leader_model_base_url=server.base_url,
+        **endpoint_settings(server),
         ao_model_max_retries=MAX_RETRIES,
         ao_model_call_timeout=fault.call_timeout,
         ao_dry_run=False,
         ao_allow_write=True,
     )
-    return Runtime.create(settings, real_model)
+    return Runtime.create(settings, models)
 
 
 def workspace_files(root: Path) -> dict[str, bytes]:
@@ -120,18 +82,8 @@ def workspace_files(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def workspace(isolated_env: Path) -> Path:
-    """A repository whose last commit adds a secret and a source file; a type checker's log of its error."""
-    root = isolated_env
-    git(root, "init", "-q", "-b", "main")
-    (root / "calc.py").write_text("def add(a, b):\n    return a + b\n")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "first")
-    (root / "calc.py").write_text('def add(a, b):\n    return a - b\n\n\nTOTAL = add("1", 2)\n')
-    (root / "settings.py").write_text(f'API_KEY = "{SECRET}"\n')
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "second")
-    (root / "mypy.log").write_text(TYPE_ERROR_LOG + "Found 1 error in 1 file (checked 1 source file)\n")
-    return root
+    """A repository whose last commit adds a secret and breaks calc.py; a type checker's log of its error."""
+    return broken_commit_repo(isolated_env)
 
 
 async def call(runtime: Runtime, tool: str, arguments: dict[str, Any]) -> tuple[dict[str, Any] | None, str, float]:
@@ -142,6 +94,21 @@ async def call(runtime: Runtime, tool: str, arguments: dict[str, Any]) -> tuple[
             result = await client.call_tool(tool, arguments, raise_on_error=False)
     text = " ".join(getattr(block, "text", "") for block in result.content)
     return (None if result.is_error else result.structured_content), text, time.monotonic() - started
+
+
+async def call_failing(
+    workspace: Path, fault: Fault, models: RealModels, tool: str, arguments: dict[str, Any]
+) -> tuple[Runtime, FaultServer, dict[str, Any] | None, str]:
+    """Call `tool` with the leader failing as `fault` says: it ends in bounded time, after the attempts
+    `fault` allows, with no file written. The runtime, the (stopped) server, the tool's result and text."""
+    before = workspace_files(workspace)
+    with FaultServer(default=fault.action) as server:
+        runtime = runtime_at(server, fault, models)
+        result, text, took = await call(runtime, tool, arguments)
+        assert server.count == fault.attempts
+    assert took < fault.call_timeout + 5
+    assert workspace_files(workspace) == before
+    return runtime, server, result, text
 
 
 def check_recorded(runtime: Runtime, fault: Fault, server: FaultServer, status: str) -> dict[str, Any]:
@@ -163,33 +130,30 @@ def check_recorded(runtime: Runtime, fault: Fault, server: FaultServer, status: 
 
 
 @pytest.mark.parametrize("fault", FAULT_PARAMS)
-async def test_review_keeps_its_analysis_when_the_reviewer_fails(workspace: Path, fault: Fault) -> None:
-    before = workspace_files(workspace)
-    with FaultServer(default=fault.action) as server:
-        runtime = runtime_at(server, fault)
-        result, text, took = await call(runtime, "review", {"diff_range": "HEAD~1..HEAD"})
-        assert server.count == fault.attempts
+async def test_review_keeps_its_analysis_when_the_reviewer_fails(
+    workspace: Path, fault: Fault, real_models: RealModels
+) -> None:
+    runtime, server, result, text = await call_failing(
+        workspace, fault, real_models, "review", {"diff_range": "HEAD~1..HEAD"}
+    )
     assert result is not None, f"a partial review is a result, not an error: {text}"
-    assert result["status"] == "partial" and took < fault.call_timeout + 5
+    assert result["status"] == "partial"
     assert fault.cause in result["failure"]["cause"] and result["failure"]["step"] == "ReviewParts"
     assert result["analysis"]["file_count"] == 2 and result["analysis"]["secrets"]
     assert ("settings.py", "analysis") in [(risk["file"], risk["source"]) for risk in result["risks"]]
     assert SECRET not in json.dumps(result) and "Traceback" not in text
     check_recorded(runtime, fault, server, "partial")
-    assert workspace_files(workspace) == before
 
 
 @pytest.mark.parametrize("fault", FAULT_PARAMS)
-async def test_fix_error_keeps_its_errors_and_context_and_writes_nothing(workspace: Path, fault: Fault) -> None:
-    before = workspace_files(workspace)
-    with FaultServer(default=fault.action) as server:
-        runtime = runtime_at(server, fault)
-        result, text, took = await call(
-            runtime, "fix_error", {"error_log": "mypy.log", "scope": ".", "write": True}
-        )
-        assert server.count == fault.attempts
+async def test_fix_error_keeps_its_errors_and_context_and_writes_nothing(
+    workspace: Path, fault: Fault, real_models: RealModels
+) -> None:
+    runtime, server, result, text = await call_failing(
+        workspace, fault, real_models, "fix_error", {"error_log": "mypy.log", "scope": ".", "write": True}
+    )
     assert result is not None, f"a failed fix is a result, not an error: {text}"
-    assert result["status"] == "failed" and took < fault.call_timeout + 5
+    assert result["status"] == "failed"
     assert fault.cause in result["reason"] and "nothing was written" in result["reason"]
     assert fault.cause in result["failure"]["cause"] and result["failure"]["step"] == "ProposeFix"
     assert [(e["file"], e["line"]) for e in result["errors"]] == [("calc.py", 2)]
@@ -197,20 +161,18 @@ async def test_fix_error_keeps_its_errors_and_context_and_writes_nothing(workspa
     assert "Traceback" not in text
     record = check_recorded(runtime, fault, server, "failed")
     assert record["result"]["context_files"] == ["calc.py"]
-    assert workspace_files(workspace) == before
 
 
 @pytest.mark.parametrize("fault", FAULT_PARAMS)
-async def test_plan_fails_with_the_cause_and_keeps_it_in_the_run_record(workspace: Path, fault: Fault) -> None:
-    before = workspace_files(workspace)
-    with FaultServer(default=fault.action) as server:
-        runtime = runtime_at(server, fault)
-        result, text, took = await call(runtime, "plan", {"goal": "make add add", "context_files": ["calc.py"]})
-        assert server.count == fault.attempts
-    assert result is None and took < fault.call_timeout + 5
+async def test_plan_fails_with_the_cause_and_keeps_it_in_the_run_record(
+    workspace: Path, fault: Fault, real_models: RealModels
+) -> None:
+    runtime, server, result, text = await call_failing(
+        workspace, fault, real_models, "plan", {"goal": "make add add", "context_files": ["calc.py"]}
+    )
+    assert result is None
     assert fault.cause in text and "internal error" not in text and "Traceback" not in text
     record = check_recorded(runtime, fault, server, "failed")
     assert record["result"]["failure"]["step"] == "DraftSteps"
     if fault.rejected_output:
         assert "the rejected output" in text, "a rejected output's errors are in the error message"
-    assert workspace_files(workspace) == before
