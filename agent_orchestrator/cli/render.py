@@ -284,6 +284,7 @@ def review(data: dict[str, Any]) -> str:
     lines += _bullets("follow-ups", data["follow_ups"])
     if data["dropped_findings"]:
         lines.append(f"dropped {data['dropped_findings']} findings that cited lines not in the diff")
+    lines += _bullets("needs attention", data.get("attention", []))
     lines += _bullets("warnings", data["warnings"])
     return "\n".join(lines)
 
@@ -315,7 +316,9 @@ def _plan_lines(data: dict[str, Any]) -> list[str]:
 
 
 def plan(data: dict[str, Any]) -> str:
-    lines = [f"plan    {data['goal']}  (run {data['run_id']})", *_plan_lines(data)]
+    status = "" if data["status"] == "succeeded" else f"{data['status']}, "
+    lines = [f"plan    {data['goal']}  ({status}run {data['run_id']})", *_plan_lines(data)]
+    lines += _bullets("needs attention", data.get("attention", []))
     lines += _bullets("warnings", data["warnings"])
     return "\n".join(lines)
 

@@ -16,12 +16,15 @@ EXIT_FAILED: Final = 1
 # A workflow run's record (the run store, `get_run`, `ao runs`); a node ends with one of these too.
 RunStatus = Literal["running", "succeeded", "partial", "failed", "refused", "cancelled", "interrupted"]
 ShownRunStatus = RunStatus | Literal["corrupt"]  # a listed row that cannot be read
-PlanStatus = Literal["succeeded"]  # a plan that fails its checks raises: there is no failed plan result
+# A plan whose structure fails its checks raises (there is no failed plan result); one whose text fails
+# the leader checks (placeholders, the goal restated, echoed injections) is returned `needs_attention`.
+PlanStatus = Literal["succeeded", "needs_attention"]
 LeaderWorkerStatus = Literal["succeeded", "partial", "failed"]
 # The worker interview: a judged profile's status, or an endpoint that could not be judged.
 WorkerStatus = Literal["active", "limited", "blocked"]
 InterviewStatus = WorkerStatus | Literal["unavailable"]
-ReviewStatus = Literal["reviewed", "nothing_to_review", "partial"]  # partial: the reviewer failed
+# partial: the reviewer failed; needs_attention: the reviewer's text failed the leader checks.
+ReviewStatus = Literal["reviewed", "nothing_to_review", "partial", "needs_attention"]
 FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
 ValidationStatus = Literal["passed", "failed"]
 CommandStatus = Literal["passed", "failed", "refused", "timed_out", "error"]
@@ -54,6 +57,7 @@ EXIT_CODES: dict[Status, int] = {
     "unavailable": EXIT_FAILED,
     "reviewed": EXIT_OK,
     "nothing_to_review": EXIT_OK,
+    "needs_attention": EXIT_FAILED,
     "fixed": EXIT_OK,
     "proposed": EXIT_OK,
     "nothing_to_fix": EXIT_OK,

@@ -94,8 +94,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
         missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings that
         each cite a file and line of the diff, plus withheld sensitive files. Read-only. If the reviewer
-        fails: status partial, the analysis kept. Fails on a range that is not commits or a path the policy
-        refuses."""
+        fails: status partial, the analysis kept; if its text is placeholder, unrelated to the diff or echoes
+        injected instructions: needs_attention, with reasons. Fails on a range that is not commits or a path
+        the policy refuses."""
         from agent_orchestrator.workflows.review.graph import review as run_review
 
         return await run_review(
@@ -118,7 +119,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
     ) -> PlanResult:
         """Plan without doing: steps with task types and dependencies, a worker assignment per step from
         the saved profiles, risks, validation. Cost: 1-2 leader model calls. Read-only. Fails without a
-        leader model, or when the plan fails its checks twice."""
+        leader model, or when the plan fails its checks twice. A plan restating the goal, with placeholder
+        text or echoing injected instructions: needs_attention, with reasons."""
         from agent_orchestrator.workflows.planning import plan as run_plan
 
         return await run_plan(

@@ -6,7 +6,7 @@ importing the agent stack.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent_orchestrator.agents.models import PlanStep, Risk, ValidationStrategy
 from agent_orchestrator.domain.status import PlanStatus
@@ -24,11 +24,16 @@ class ProposedPlan(BaseModel):
 
 
 class PlanResult(ProposedPlan):
-    """What `ao plan` returns: the plan plus its run record's id, warnings and model usage."""
+    """What `ao plan` returns: the plan plus its run record's id, warnings and model usage.
+
+    `needs_attention` when the plan's text failed the leader checks (`leader_checks`): `attention`
+    says which field and why; text echoing injected instructions is withheld.
+    """
 
     run_id: str
     status: PlanStatus
     goal: str
     context_files: list[str]
+    attention: list[str] = Field(default=[], description="why the plan was not accepted as is (needs_attention)")
     warnings: list[str]
     usage: dict[str, int | float | None]

@@ -6,7 +6,9 @@ so no caller ever gets a plan whose steps cannot be ordered. A failed plan has n
 and its run record (`failure`) carry the last draft's problems (or the validation errors of an
 output that never validated), summarised and redacted; a draft sent back is in the warnings.
 Assignments come from saved, judged worker profiles only (see `routing`), never from anything a
-model says.
+model says. A plan that passes those checks is still read, not believed (`leader_checks`): one
+that restates the goal instead of giving steps, has placeholder text, or echoes instructions found
+in the context files is returned `needs_attention` with the reasons (its run record `partial`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
 from agent_orchestrator.agents.prompts.planning import planner_prompt
 from agent_orchestrator.agents.prompts.prompt import Data
 from agent_orchestrator.domain.progress import ProgressCallback
+from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import Candidate, propose
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.failures import OutputRejected, summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
+from agent_orchestrator.workflows.leader_checks import LeaderText, plan_attention, reasons
 from agent_orchestrator.workflows.plan_result import PlanResult, ProposedPlan
 from agent_orchestrator.workflows.recorder import RunContext, record_run
 
@@ -219,12 +223,16 @@ async def plan(
 
     async def body(run: RunContext) -> PlanResult:
         outcome = await make_plan(run, goal, context_files, saved_candidates(runtime))
+        attention = plan_checks(goal, outcome)
+        if attention:
+            run.warn(f"the leader's plan needs attention: {summarise(attention)}")
         return PlanResult(
             **outcome.plan.model_dump(),
             run_id=run.run_id,
-            status="succeeded",
+            status="needs_attention" if attention else "succeeded",
             goal=runtime.redact(goal),
             context_files=outcome.context_files,
+            attention=attention,
             warnings=list(run.warnings),
             usage=run.usage.as_dict(),
         )
@@ -240,5 +248,30 @@ async def plan(
             "summary": result.summary,
             "steps": len(result.steps),
             "assignments": {a.step_id: a.assignee for a in result.assignments},
+            "attention": result.attention,
         },
+        outcome=_outcome,
     )
+
+
+def plan_checks(goal: str, outcome: PlanOutcome) -> list[str]:
+    """Why the leader's plan text is not accepted as is (empty: it is): see `leader_checks`."""
+    plan = outcome.plan
+    texts = [LeaderText("summary", plan.summary)]
+    for step in plan.steps:
+        texts += [
+            LeaderText(f"steps.{step.id}.title", step.title),
+            LeaderText(f"steps.{step.id}.done_when", step.done_when),
+        ]
+    for i, risk in enumerate(plan.risks):
+        texts += [LeaderText(f"risks[{i}].description", risk.description)]
+        texts += [LeaderText(f"risks[{i}].mitigation", risk.mitigation)] if risk.mitigation else []
+    steps = [(step.title, step.done_when) for step in plan.steps]
+    return reasons(plan_attention(goal, steps, texts, [data.text for data in outcome.context]))
+
+
+def _outcome(result: PlanResult) -> tuple[RunStatus, str]:
+    """The run record's status: `partial` with the reasons when the plan needs attention."""
+    if result.status == "needs_attention":
+        return "partial", f"the leader's plan needs attention: {'; '.join(result.attention)}"
+    return "succeeded", ""

@@ -260,7 +260,7 @@ async def test_a_large_diff_is_split_by_file_and_reviewed_in_parallel(
     reviewer.latency_s = 0.05
     reviewer.answer = lambda request: review_answer(
         [{"file": _only_file(request.prompt), "line": 1, "severity": "low", "message": "constant"}],
-        summary="One module.",
+        summary="One module's NAME constant.",
     )
     limits = ReviewLimits(part_chars=100, concurrency=4)
     result = await review(review_runtime, files=names, limits=limits)
@@ -268,7 +268,7 @@ async def test_a_large_diff_is_split_by_file_and_reviewed_in_parallel(
     assert sorted(_only_file(prompt) for prompt in reviewer.prompts) == names
     assert reviewer.max_active >= 2, "parts should be reviewed concurrently"
     assert sorted(f.file for f in result.risks) == names and result.dropped_findings == 0
-    assert result.impact_summary.splitlines()[0] == "Part 1: One module."
+    assert result.impact_summary.splitlines()[0] == "Part 1: One module's NAME constant."
     assert result.diff_artifact is not None
     stored = review_runtime.runs.get_artifact(result.run_id, result.diff_artifact.artifact_id)
     assert all(f"file: {name} (added" in stored.content for name in names)

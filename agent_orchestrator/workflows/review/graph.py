@@ -6,6 +6,9 @@ parallel. A reviewer finding that does not cite a file and line of the diff is d
 counted, never shown. A reviewer that fails (its endpoint still failing after the retries, a
 deadline, the run's budget, output that never validates) does not discard the analysis: the
 review ends `partial`, with the analysis, its own findings (secrets, withheld files) and the cause.
+The reviewer's text is checked, not believed (`review.attention`): a summary that is a placeholder,
+names nothing in the diff or echoes instructions found in it is withheld, and the review ends
+`needs_attention` with the reasons (its run record `partial`), the analysis kept.
 
 Sensitive files in the change (`.env*`, private keys, credentials files, git internals, by the
 path policy's names, old or new) are withheld: their hunks reach no model, no artifact and no
@@ -28,11 +31,16 @@ from agent_orchestrator.agents.prompts.prompt import Prompt
 from agent_orchestrator.agents.prompts.review import part_prompt
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import RunStatus
-from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
-from agent_orchestrator.workflows.failures import StepFailure, model_failed, step_failure, with_rejected_output
+from agent_orchestrator.workflows.failures import (
+    StepFailure,
+    model_failed,
+    step_failure,
+    summarise,
+    with_rejected_output,
+)
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.recorder import RunContext, record_run
 from agent_orchestrator.workflows.review.analysis import (
@@ -43,6 +51,7 @@ from agent_orchestrator.workflows.review.analysis import (
     withheld_findings,
     withhold_sensitive,
 )
+from agent_orchestrator.workflows.review.attention import check_review
 from agent_orchestrator.workflows.review.parts import (
     ReviewLimits,
     ReviewPart,
@@ -266,37 +275,33 @@ def _merge(
     dropped: list[DroppedFinding],
 ) -> ReviewResult:
     analysis = _analysis(state)
-    redact = deps.runtime.redact
-    found = (*secret_findings(analysis), *withheld_findings(analysis), *kept)
+    checked = check_review(state.diff, drafts, kept, deps.runtime.redact)
+    found = (*secret_findings(analysis), *withheld_findings(analysis), *checked.findings)
     risks = {(f.file, f.line, f.message): f for f in found}
     ordered = sorted(risks.values(), key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line))
     missing = [f"{path}: source changed but no test file changed" for path in analysis.untested_source_files]
-    missing += [redact(item) for draft in drafts for item in draft.missing_tests]
-    follow_ups = [redact(item) for draft in drafts for item in draft.follow_ups]
+    missing += checked.missing_tests
+    if checked.attention:
+        deps.run.warn(f"the reviewer's output needs attention: {summarise(checked.attention)}")
     return ReviewResult(
         run_id=deps.run.run_id,
-        status="reviewed",
+        status="needs_attention" if checked.attention else "reviewed",
         source=state.source,
         analysis=analysis,
-        impact_summary=_impact_summary(drafts, redact),
+        impact_summary=checked.impact_summary,
         risks=ordered,
         missing_tests=list(dict.fromkeys(missing)),
-        follow_ups=list(dict.fromkeys(follow_ups)),
+        follow_ups=list(dict.fromkeys(checked.follow_ups)),
         dropped_findings=len(dropped),
         drop_reasons=drop_reasons(dropped),
         dropped=dropped,
         parts_reviewed=len(drafts),
         withheld_files=analysis.withheld_files,
         diff_artifact=state.diff_artifact,
+        attention=checked.attention,
         warnings=list(deps.run.warnings),
         usage=deps.run.usage.as_dict(),
     )
-
-
-def _impact_summary(drafts: list[ReviewDraft], redact: Redactor) -> str:
-    if len(drafts) == 1:
-        return redact(drafts[0].impact_summary)
-    return "\n".join(f"Part {i}: {redact(draft.impact_summary)}" for i, draft in enumerate(drafts, start=1))
 
 
 def _nothing_to_review(state: ReviewState, run: RunContext, analysis: DiffAnalysis) -> ReviewResult:
@@ -349,7 +354,9 @@ def _reviewer_failed(
 
 
 def _outcome(result: ReviewResult) -> tuple[RunStatus, str]:
-    """The run record's status: `partial` (with the cause) when the reviewer failed."""
+    """The run record's status: `partial` (with the cause) when the reviewer failed or its text needs attention."""
+    if result.status == "needs_attention":
+        return "partial", f"the reviewer's output needs attention: {'; '.join(result.attention)}"
     if result.status != "partial" or result.failure is None:
         return "succeeded", ""
     return "partial", with_rejected_output(f"the reviewer failed: {result.failure.cause}", result.failure)

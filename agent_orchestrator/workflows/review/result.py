@@ -116,6 +116,8 @@ class ReviewResult(BaseModel):
 
     `partial` when the reviewer failed (endpoint, deadline, budget, invalid output): the analysis and
     its findings (secrets, withheld files, untested sources) stand, and `failure` says why.
+    `needs_attention` when the reviewer's text failed the leader checks (`leader_checks`): the flagged
+    text is withheld, `attention` says which field and why, and the analysis stands.
     """
 
     run_id: str
@@ -140,6 +142,9 @@ class ReviewResult(BaseModel):
     )
     failure: StepFailure | None = Field(
         default=None, description="why the reviewer failed (status partial); the analysis stands without it"
+    )
+    attention: list[str] = Field(
+        default=[], description="why the reviewer's text was not accepted (status needs_attention)"
     )
     warnings: list[str] = []
     usage: dict[str, int | float | None] = {}
