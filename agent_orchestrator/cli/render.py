@@ -341,6 +341,7 @@ def leader_worker(data: dict[str, Any]) -> str:
         lines.append(f"patch   {patch['step_id']}: {', '.join(patch['files'])} ({state}: {patch['detail']})")
     usage = data["usage"]
     lines.append("usage   " + ", ".join(f"{key} {value}" for key, value in usage.items()))
+    lines += _bullets("needs attention", data.get("attention", []))
     lines += _bullets("warnings", data["warnings"])
     return "\n".join(lines)
 

@@ -19,7 +19,8 @@ ShownRunStatus = RunStatus | Literal["corrupt"]  # a listed row that cannot be r
 # A plan whose structure fails its checks raises (there is no failed plan result); one whose text fails
 # the leader checks (placeholders, the goal restated, echoed injections) is returned `needs_attention`.
 PlanStatus = Literal["succeeded", "needs_attention"]
-LeaderWorkerStatus = Literal["succeeded", "partial", "failed"]
+# needs_attention: the leader's plan failed the same leader checks, so no step was handed to a worker.
+LeaderWorkerStatus = Literal["succeeded", "partial", "failed", "needs_attention"]
 # The worker interview: a judged profile's status, or an endpoint that could not be judged.
 WorkerStatus = Literal["active", "limited", "blocked"]
 InterviewStatus = WorkerStatus | Literal["unavailable"]

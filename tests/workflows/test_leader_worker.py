@@ -347,7 +347,8 @@ async def test_the_run_is_recorded_with_timed_nodes_and_progress_at_every_node(s
 
 def test_the_graph_renders_its_nodes_and_edges() -> None:
     diagram = GRAPH.render()
-    for edge in ("PrepareWorkers --> PlanSteps", "PlanSteps --> RunSteps", "RunSteps --> ApplyPatches"):
+    edges = ("PrepareWorkers --> PlanSteps", "PlanSteps --> decision", "decision --> RunSteps", "decision --> [*]")
+    for edge in (*edges, "RunSteps --> ApplyPatches"):
         assert edge in diagram
     assert "ApplyPatches --> [*]" in diagram
 

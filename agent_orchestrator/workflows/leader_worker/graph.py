@@ -10,6 +10,10 @@ that `WriteDecision` travels in the state to every patch; otherwise they are ret
 A run budget or the run's deadline stops the run early (`LeaderWorkerResult.stopped`): the steps
 that finished are kept, the others say why they did not, and no patch is applied, so a run cut
 short never leaves the workspace half-changed; its accepted patches are returned.
+
+The plan is read, not believed, as `ao plan` reads it (`planning.plan_checks`, see `leader_checks`):
+one that restates the goal, has placeholder text or echoes instructions found in the context files
+is never handed to the workers; the run ends `needs_attention` with the reasons (its record `partial`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from agent_orchestrator.repo.patch_apply import apply_patch_with_restore
 from agent_orchestrator.repo.patch_checks import patched_now
 from agent_orchestrator.repo.patching import read_patch
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.workflows.failures import summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.interview import interview_worker
 from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker, fallback_workers, qualifies
@@ -44,6 +49,7 @@ from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
     PlanOutcome,
     make_plan,
+    plan_checks,
     saved_candidates,
 )
 from agent_orchestrator.workflows.planning import NODES as PLANNING_NODES
@@ -88,13 +94,20 @@ class PrepareWorkers(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerR
 
 @dataclass
 class PlanSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
-    """Run the planning graph (its nodes record themselves, this one does not): checked steps and assignments."""
+    """Run the planning graph (its nodes record themselves, this one does not): checked steps and assignments.
+
+    A plan whose text fails the leader checks ends the run `needs_attention`: no step is run.
+    """
 
     candidates: list[Candidate]
 
-    async def run(self, ctx: Ctx) -> RunSteps:
+    async def run(self, ctx: Ctx) -> RunSteps | End[LeaderWorkerResult]:
         state, deps = ctx.state, ctx.deps
         outcome = await make_plan(deps.run, state.goal, state.context_files, self.candidates, deps.scope)
+        attention = plan_checks(state.goal, outcome)
+        if attention:
+            deps.run.warn(f"the leader's plan needs attention, no step was run: {summarise(attention)}")
+            return End(_result(ctx, outcome.plan, [], [], attention))
         return RunSteps(outcome, self.candidates)
 
 
@@ -240,19 +253,30 @@ def _patch_files(patch: str) -> list[str]:
 
 
 def _result(
-    ctx: Ctx, plan: ProposedPlan, outcomes: list[StepOutcome], patches: list[PatchOutcome]
+    ctx: Ctx,
+    plan: ProposedPlan,
+    outcomes: list[StepOutcome],
+    patches: list[PatchOutcome],
+    attention: Sequence[str] = (),
 ) -> LeaderWorkerResult:
     run, state = ctx.deps.run, ctx.state
     accepted = sum(1 for o in outcomes if o.verdict == "accepted")
     status: LeaderWorkerStatus = (
         "succeeded" if accepted == len(outcomes) else "failed" if accepted == 0 else "partial"
     )
+    if attention:
+        status = "needs_attention"
+    summary = (
+        "The leader's plan needs attention; no step was run."
+        if attention
+        else summarize_steps(outcomes, patches, state.stopped)
+    )
     return LeaderWorkerResult(
         run_id=run.run_id,
         status=status,
         goal=run.runtime.redact(state.goal),
         scope=run.runtime.safety.paths.relative(ctx.deps.scope) or ".",
-        summary=summarize_steps(outcomes, patches, state.stopped),
+        summary=summary,
         plan=plan,
         steps=outcomes,
         patches=patches,
@@ -260,6 +284,7 @@ def _result(
         usage=run.usage.as_dict(),
         timings_ms=_timings(run, state.started),
         stopped=state.stopped,
+        attention=list(attention),
     )
 
 
@@ -347,9 +372,12 @@ async def leader_worker(
 
 
 def _outcome(result: LeaderWorkerResult) -> tuple[RunStatus, str]:
-    """The run's status follows the steps: partial or failed runs are recorded as such."""
+    """The run's status follows the steps: partial or failed runs are recorded as such; a plan that
+    needs attention is recorded `partial` with the reasons (as `ao plan` records it)."""
     if result.status == "succeeded":
         return "succeeded", ""
+    if result.status == "needs_attention":
+        return "partial", f"the leader's plan needs attention: {'; '.join(result.attention)}"
     failed = [step.step_id for step in result.steps if step.verdict != "accepted"]
     reason = f"steps not accepted: {', '.join(failed)}"
     return result.status, reason if result.stopped is None else f"stopped early: {result.stopped}; {reason}"

@@ -87,3 +87,7 @@ class LeaderWorkerResult(BaseModel):
     stopped: str | None = Field(
         default=None, description="why the run stopped early (a budget or its deadline); finished steps are kept"
     )
+    attention: list[str] = Field(
+        default_factory=list[str],
+        description="why the leader's plan failed its checks (status `needs_attention`; no step was run)",
+    )

@@ -11,6 +11,11 @@ Fallbacks: the leader's calls get `LEADER_MODEL_FALLBACKS`; a worker step gets o
 `WORKER_MODEL_FALLBACKS` its own fresh profile qualifies (see `fallbacks`), and once a step fell
 back it stays with the worker that served it. The outcome names who served it and why.
 
+The leader's review feedback is read, not believed (`leader_checks`): feedback that is placeholder
+text or echoes an instruction found in the worker's output, its inputs or the context files is
+withheld from the outcome and from the next round (`FEEDBACK_WITHHELD`), and a warning says why;
+the verdict stands as given.
+
 Limits: a run budget (`BudgetExceeded`) or the run's deadline stops the run: steps not started
 are skipped with that reason, steps in flight end at their next call, finished ones are kept.
 """
@@ -41,6 +46,7 @@ from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.routing import Assignment
 from agent_orchestrator.providers import ModelSpec, resolve_spec
+from agent_orchestrator.workflows.leader_checks import instruction_lines, text_problem
 from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker, qualified_fallbacks
 from agent_orchestrator.workflows.leader_worker.output_checks import validate_output
 from agent_orchestrator.workflows.leader_worker.result import StepOutcome, StepVerdict
@@ -50,6 +56,7 @@ OutputT = TypeVar("OutputT")
 
 MAX_ROUNDS = 3  # the first answer plus two revisions
 EXCERPT_CHARS = 2_000
+FEEDBACK_WITHHELD = "[withheld: the leader's feedback failed its checks, see the warnings]"
 
 
 @dataclass(frozen=True)
@@ -260,13 +267,30 @@ async def _round(
         outcome.error = f"the leader's review failed: {failure_reason(exc)}"
         return "failed", output, feedback
     outcome.leader_reviewed = True
-    outcome.feedback = env.run.runtime.redact(review.feedback)
+    shown = _feedback_passes(env, job, output, review.feedback)
+    outcome.feedback = env.run.runtime.redact(review.feedback) if shown else FEEDBACK_WITHHELD
     if review.verdict == "accept":
         return "accepted", output, None
     if review.verdict == "reject":
         outcome.error = f"rejected by the leader: {outcome.feedback or 'no reason given'}"
         return "rejected", output, None
-    return None, output, review.feedback or "the leader asked for a revision"
+    return None, output, (review.feedback if shown else "") or "the leader asked for a revision"
+
+
+def _feedback_passes(env: StepEnv, job: StepJob, output: StepResult, feedback: str) -> bool:
+    """Whether the leader's feedback may be shown and passed on (empty feedback may); a warning says why not."""
+    if not feedback.strip():
+        return True
+    inputs = [env.outputs[d] for d in job.step.depends_on if d in env.outputs]
+    untrusted = [
+        *(text for result in (output, *inputs) for text in (result.summary, result.content, result.patch or "")),
+        *(data.text for data in env.context),
+    ]
+    problem = text_problem(feedback, instruction_lines(untrusted), trusted=env.goal)
+    if problem is None:
+        return True
+    env.run.warn(f"step {job.step.id!r}: the leader's review feedback was withheld: it {problem}")
+    return False
 
 
 async def _ask(
