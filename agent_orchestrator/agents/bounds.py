@@ -36,11 +36,12 @@ class CallBounds:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float | None = None  # the call's own deadline, over every attempt and wait
     run_deadline: float | None = None  # monotonic: the run's deadline, shared by its calls
+    run_deadline_name: str = "the run's deadline (AO_RUN_TIMEOUT)"  # what a call it cuts says
     gate: Callable[[], None] | None = None  # raises before an attempt the run's budget does not allow
 
     def deadline(self) -> tuple[float | None, str]:
         """The earlier of the call's and the run's deadlines (monotonic), and which one it is."""
         own = None if self.timeout_s is None else time.monotonic() + self.timeout_s
         if self.run_deadline is not None and (own is None or self.run_deadline < own):
-            return self.run_deadline, "the run's deadline (AO_RUN_TIMEOUT)"
+            return self.run_deadline, self.run_deadline_name
         return own, f"the call's deadline of {self.timeout_s or 0:g} s (AO_MODEL_CALL_TIMEOUT)"

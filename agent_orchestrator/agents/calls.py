@@ -130,8 +130,3 @@ async def _call_once(
                     fallback_reason=redact(replaced[1]) if replaced else None,
                 )
             )
-
-
-def failure_reason(exc: BaseException) -> str:
-    """Why a model call failed, in one line a user can act on."""
-    return describe_failure(exc)

@@ -99,22 +99,13 @@ class EndpointBreaker:
 
 
 class _LastCall:
-    """Passes call records on to the interview's sink and keeps the last one (attempts, latency).
+    """Passes call records on to the interview's sink and keeps the last one (attempts, latency)."""
 
-    A call the interview's deadline cut short is recorded as such: `call_agent` only knows it as
-    the run's deadline (AO_RUN_TIMEOUT), which would send a user to the wrong setting.
-    """
-
-    def __init__(self, sink: UsageSink, deadline: InterviewDeadline | None) -> None:
+    def __init__(self, sink: UsageSink) -> None:
         self.sink = sink
-        self.deadline = deadline
         self.call: CallRecord | None = None
-        self.cut_by_deadline = False
 
     def record_call(self, call: CallRecord) -> None:
-        if self.deadline is not None and call.error_kind == "timeout" and self.deadline.passed():
-            call = call.model_copy(update={"error": f"no answer before {self.deadline.name}"})
-            self.cut_by_deadline = True
         self.call = call
         self.sink.record_call(call)
 
@@ -138,14 +129,17 @@ async def ask(
         return WorkerReply(None, 0, "skipped", detail, 0, 0)
     if deadline is not None and deadline.passed():
         return WorkerReply(None, 0, "deadline", f"not asked: {deadline.name} had passed", 0, 0)
-    last = _LastCall(usage, deadline if deadline is not None and deadline.binds(bounds) else None)
+    # The interview's deadline (not the call's own) will be what stops this call, if anything does.
+    binding = deadline if deadline is not None and deadline.binds(bounds) else None
+    last = _LastCall(usage)
     try:
         text = await call_agent(agent, Prompt.of(prompt), usage=last, redact=redact, limits=None, bounds=bounds)
     except BudgetExceeded:
         raise
     except Exception as exc:  # every provider failure becomes data, not a crash
-        if last.cut_by_deadline and last.call is not None:
-            reply = WorkerReply(None, 0, "deadline", last.call.error, *_measured(last.call))
+        call = last.call
+        if binding is not None and binding.passed() and call is not None and call.error_kind == "timeout":
+            reply = WorkerReply(None, 0, "deadline", call.error, *_measured(call))
         else:
             kind, _ = classify(exc)
             reply = WorkerReply(None, 0, kind, redact(describe_failure(exc))[:500], *_measured(last.call))

@@ -100,7 +100,7 @@ class AskCases(BaseNode[InterviewState, InterviewDeps, InterviewResult]):
                 self.worker,
                 build_suite(ctx.deps.request.seed),
                 env=GradingEnv(typescript=ctx.state.toolchain),
-                bounds=replace(run.bounds(), run_deadline=deadline.at),
+                bounds=replace(run.bounds(), run_deadline=deadline.at, run_deadline_name=deadline.name),
                 concurrency=settings.ao_interview_concurrency,
                 redact=run.runtime.redact,
                 usage=run,

@@ -10,9 +10,9 @@ from scripted_models import Scripted, answering
 
 from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.build import agent_for
-from agent_orchestrator.agents.calls import call_agent, failure_reason
+from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.prompts.prompt import Data, Prompt
-from agent_orchestrator.agents.resilience import DeadlineExceeded
+from agent_orchestrator.agents.resilience import DeadlineExceeded, describe_failure
 from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.policies.redaction import Redactor
 
@@ -47,7 +47,7 @@ async def test_a_call_whose_output_never_validates_still_records_every_request()
         )
     assert usage.requests == 3 == len(script.requests), "the call and its two output retries"
     assert usage.input_tokens > 0 and usage.output_tokens > 0 and usage.unpriced_responses == 3
-    assert failure_reason(failed.value).startswith("invalid output after its retries")
+    assert describe_failure(failed.value).startswith("invalid output after its retries")
     [call] = usage.records
     assert usage.failed_calls == 1 and call.error_kind == "model_error"
     assert call.error is not None and call.error.startswith("invalid output")
@@ -60,7 +60,9 @@ async def test_a_call_past_its_deadline_is_recorded_and_fails_as_a_timeout() -> 
     agent = agent_for(script.model(), Answer, "answer")
     with anyio.fail_after(3), pytest.raises(DeadlineExceeded) as failed:
         await call_agent(agent, Prompt.of("q"), usage=usage, redact=Redactor(), bounds=CallBounds(timeout_s=0.05))
-    assert failure_reason(failed.value) == "no answer before the call's deadline of 0.05 s (AO_MODEL_CALL_TIMEOUT)"
+    assert (
+        describe_failure(failed.value) == "no answer before the call's deadline of 0.05 s (AO_MODEL_CALL_TIMEOUT)"
+    )
     [call] = usage.records  # a call that never answered is recorded too: its latency, its one attempt
     assert usage.requests == 0 and call.error_kind == "timeout" and call.attempts == 1 and call.latency_ms >= 50
 

@@ -35,12 +35,12 @@ from pydantic_ai.exceptions import AgentRunError
 
 from agent_orchestrator.agents.budget import BudgetExceeded
 from agent_orchestrator.agents.build import build_agent, build_agents_with_fallbacks
-from agent_orchestrator.agents.calls import agent_role_and_model, call_agent, failure_reason
+from agent_orchestrator.agents.calls import agent_role_and_model, call_agent
 from agent_orchestrator.agents.models import PlanStep, StepResult, StepReview
 from agent_orchestrator.agents.prompts.instructions import LEADER_REVIEWER, WORKER
 from agent_orchestrator.agents.prompts.prompt import Data, Prompt
 from agent_orchestrator.agents.prompts.steps import step_prompt, step_review_prompt
-from agent_orchestrator.agents.resilience import DeadlineExceeded
+from agent_orchestrator.agents.resilience import DeadlineExceeded, describe_failure
 from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.errors import AOError
@@ -251,7 +251,7 @@ async def _round(
     try:
         output = await _ask(env, job, doers, outcome, previous, feedback)
     except (AgentRunError, AOError, TimeoutError) as exc:
-        outcome.error = f"{_doer_name(job)} failed: {failure_reason(exc)}"
+        outcome.error = f"{_doer_name(job)} failed: {describe_failure(exc)}"
         return "failed", previous, feedback
     await _record_output(env, job, outcome, output)
     outcome.validation = await validate_output(env.run.runtime.safety, output, env.scope)
@@ -264,7 +264,7 @@ async def _round(
     try:
         review = await _review(env, job, output, outcome)
     except (AgentRunError, AOError, TimeoutError) as exc:
-        outcome.error = f"the leader's review failed: {failure_reason(exc)}"
+        outcome.error = f"the leader's review failed: {describe_failure(exc)}"
         return "failed", output, feedback
     outcome.leader_reviewed = True
     shown = _feedback_passes(env, job, output, review.feedback)
