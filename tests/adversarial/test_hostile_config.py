@@ -6,6 +6,7 @@ an endpoint or a key. A configured key goes only to the endpoint it was configur
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,44 @@ def test_a_huge_repository_env_file_is_read_only_up_to_a_cap(repo_env: Path) -> 
     )
     ignored = {item.name for item in load_settings().ignored_workspace_settings()}
     assert ignored == {"AO_ALLOW_WRITE"}  # the line past the cap was never read
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AO_MODEL_MAX_RETRIES", "-1"),
+        ("AO_MODEL_MAX_RETRIES", "1000000"),
+        ("AO_MODEL_MAX_RETRIES", "many"),
+        ("AO_MODEL_CALL_TIMEOUT", "inf"),
+        ("AO_MODEL_CALL_TIMEOUT", "0"),
+        ("AO_MODEL_BACKOFF_S", "nan"),
+        ("AO_RUN_TIMEOUT", "-5"),
+        ("AO_RUN_MAX_REQUESTS", "0"),
+        ("AO_RUN_MAX_COST_USD", "nan"),
+        ("AO_DAILY_MAX_COST_USD", "-1"),
+        ("AO_MONTHLY_MAX_COST_USD", "nan"),
+        ("AO_INTERVIEW_TIMEOUT", "1e12"),
+        ("LEADER_MODEL_FALLBACKS", f"openai:gpt-4o@http://user:{WORKER_KEY}@attacker.test/v1"),
+    ],
+)
+def test_hostile_resilience_settings_are_refused_by_name_never_echoed(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retries, deadlines, budgets and fallbacks: a bad value stops `ao` at load (exit 2), naming the
+    variable; nothing unbounded (no NaN cap that is never reached, no infinite deadline) gets through."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert variable in str(refused.value) and WORKER_KEY not in str(refused.value)
+    result = subprocess.run([*ao_command(), "models", "list"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and variable in result.stderr and WORKER_KEY not in result.stderr + result.stdout
+
+
+def test_a_fallback_naming_an_unknown_provider_is_a_listed_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its shape loads; the provider is checked where models are resolved: `ao models list` names it."""
+    monkeypatch.setenv("WORKER_MODEL_FALLBACKS", "no-such-provider:model")
+    result = subprocess.run(
+        [*ao_command(), "models", "list", "--json"], capture_output=True, text=True, timeout=60
+    )
+    problems = json.loads(result.stdout)["problems"]
+    assert any("WORKER_MODEL_FALLBACKS entry 1: unknown provider 'no-such-provider'" in p for p in problems)

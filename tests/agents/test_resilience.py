@@ -107,6 +107,25 @@ async def test_a_retry_after_past_the_deadline_fails_at_once_and_says_why(agent_
     assert usage.records[0].error_kind == "timeout"
 
 
+@pytest.mark.parametrize("header", ["soon", "-5", "1e309", "Thu, 01 Jan 2099 00:00:00 GMT"])
+async def test_a_hostile_retry_after_neither_hangs_nor_crashes_the_call(header: str, agent_at: AgentAt) -> None:
+    """A header that is garbage or negative falls back to the backoff; one far in the future ends the call
+    at once (past the deadline); either way the call ends within its deadline with a clear outcome."""
+    with FaultServer([HTTPError(429, retry_after=header)], default=CallOutputTool(ANSWER)) as server:
+        usage = Usage()
+        started = time.monotonic()
+        try:
+            outcome: object = await ask(agent_at(server), usage, CallBounds(policy=FAST, timeout_s=5))
+        except DeadlineExceeded as exc:
+            outcome = exc
+        assert time.monotonic() - started < 3
+    if isinstance(outcome, DeadlineExceeded):
+        assert "past the call's deadline" in str(outcome) and server.count == 1
+    else:
+        assert outcome == Answer(value=7) and server.count == 2
+    assert len(usage.records) == 1
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 404])
 async def test_client_errors_are_not_retried_and_say_what_to_do(status: int, agent_at: AgentAt) -> None:
     with FaultServer(default=HTTPError(status)) as server:
