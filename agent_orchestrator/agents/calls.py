@@ -8,11 +8,14 @@ Every model call of every workflow and of the interview goes through `call_agent
   retries), the next agent in `fallbacks` is asked, and its record says whom it replaced and why;
 - one `CallRecord` per agent asked goes to the caller's `UsageSink`, failed calls too: tokens,
   cost, latency, attempts, and the failure in one line. pydantic-ai accumulates into the
-  `RunUsage` passed in, so a leader that never produced valid output is still counted.
+  `RunUsage` passed in, so a leader that never produced valid output is still counted;
+- in a durable run the whole call (fallbacks included) is one recorded step (`recorded_step`):
+  a run resumed after a crash gets its answer back instead of paying for it again.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -36,6 +39,7 @@ from agent_orchestrator.agents.resilience import (
 )
 from agent_orchestrator.agents.usage import UsageSink
 from agent_orchestrator.domain.calls import CallRecord
+from agent_orchestrator.domain.steps import recorded_step
 from agent_orchestrator.policies.redaction import Redactor
 
 OutputT = TypeVar("OutputT")
@@ -69,6 +73,23 @@ async def call_agent(
     """
     text = prompt.render(redact)
     chosen = bounds or CallBounds()
+
+    async def ask() -> OutputT:
+        return await _call_with_fallbacks(agent, text, usage, redact, chosen, limits, limiter, fallbacks)
+
+    return await recorded_step(f"call {agent_role_and_model(agent)[0]}", ask)
+
+
+async def _call_with_fallbacks(
+    agent: Agent[None, OutputT],
+    text: str,
+    usage: UsageSink,
+    redact: Redactor,
+    chosen: CallBounds,
+    limits: UsageLimits | None,
+    limiter: anyio.CapacityLimiter | None,
+    fallbacks: Sequence[Agent[None, OutputT]],
+) -> OutputT:
     replaced: tuple[str, str] | None = None
     for index, current in enumerate((agent, *fallbacks)):
         try:
@@ -115,6 +136,7 @@ async def _call_once(
             kind = classify(error)[0] if error is not None else None
             usage.record_call(
                 CallRecord(
+                    call_id=secrets.token_hex(8),
                     role=role,
                     model_id=model_id,
                     started=started,

@@ -29,6 +29,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _add_detach(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background (durable: resumable after a crash); prints the run id at once",
+    )
+
+
 def _add_repository(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repository",
@@ -57,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     interview.add_argument("--base-url", help="endpoint base URL (overrides WORKER_MODEL_BASE_URL)")
     interview.add_argument("--save", action="store_true", help="persist the profile to the state dir")
     interview.add_argument("--seed", type=int, help="variant seed, to reproduce an interview")
+    _add_detach(interview)
     _add_json(interview)
     listing = worker_commands.add_parser("list", help="list saved worker profiles")
     _add_json(listing)
@@ -89,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a workspace file the leader should read (repeatable)",
     )
+    _add_detach(plan)
     _add_repository(plan)
     _add_json(plan)
 
@@ -107,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply accepted patches (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false)",
     )
+    _add_detach(run)
     _add_repository(run)
     _add_json(run)
 
@@ -115,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--diff", dest="diff_range", metavar="RANGE", help="a git range, e.g. main...HEAD")
     source.add_argument("--diff-file", metavar="FILE", help="a unified diff file in the workspace")
     source.add_argument("--file", dest="files", action="append", metavar="FILE", help="a whole file (repeatable)")
+    _add_detach(review)
     _add_repository(review)
     _add_json(review)
 
@@ -128,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply and validate (only when AO_ALLOW_WRITE=true and AO_DRY_RUN=false); --apply is the old name",
     )
+    _add_detach(fix)
     _add_repository(fix)
     _add_json(fix)
 
@@ -142,6 +155,30 @@ def build_parser() -> argparse.ArgumentParser:
     runs_show = runs_commands.add_parser("show", help="show one run")
     runs_show.add_argument("run_id")
     _add_json(runs_show)
+    runs_watch = runs_commands.add_parser("watch", help="follow a run's progress until it ends")
+    runs_watch.add_argument("run_id")
+    runs_watch.add_argument(
+        "--interval", type=_seconds, default=0.5, help="seconds between polls, 0 < S <= 3600 (default 0.5)"
+    )
+    _add_json(runs_watch)
+    runs_cancel = runs_commands.add_parser("cancel", help="cancel a background run (resume continues it)")
+    runs_cancel.add_argument("run_id")
+    _add_json(runs_cancel)
+    runs_resume = runs_commands.add_parser(
+        "resume", help="resume a cancelled or interrupted background run; retry a failed one"
+    )
+    runs_resume.add_argument("run_id")
+    _add_json(runs_resume)
+
+    executor = commands.add_parser(
+        "executor", help="run this state dir's background runs (started for you by --detach)"
+    )
+    executor.add_argument(
+        "--idle",
+        type=float,
+        metavar="SECONDS",
+        help="exit after this long without work (default: run until stopped)",
+    )
 
     usage = commands.add_parser(
         "usage", help="spend by model, role or workflow over a period (runs and interviews)"

@@ -50,12 +50,15 @@ test `monkeypatch.setattr(commands, "MODEL_FACTORY", factory)`. A `ModelFactory`
 """
 
 
-def build_server(settings: Settings, model_factory: ModelFactory | None = None) -> FastMCP:
+def build_server(
+    settings: Settings, model_factory: ModelFactory | None = None, *, may_execute: bool = False
+) -> FastMCP:
     """The MCP server over the settings this command already loaded, its models from `model_factory`
-    (default: `MODEL_FACTORY`, then the real providers)."""
+    (default: `MODEL_FACTORY`, then the real providers); `may_execute`: it may run background runs itself
+    (`ao mcp serve`), else a background `ao executor` is started for them."""
     from agent_orchestrator.server.app import create_server_for
 
-    return create_server_for(settings, model_factory or MODEL_FACTORY)
+    return create_server_for(settings, model_factory or MODEL_FACTORY, may_execute=may_execute)
 
 
 async def call_tool(
@@ -108,6 +111,12 @@ def execute(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.command == "mcp":
             return anyio.run(_list_tools, settings, bool(args.json))
+        if args.command == "executor":
+            from agent_orchestrator.server.executor import serve_executor
+
+            return anyio.run(serve_executor, settings, args.idle, MODEL_FACTORY)
+        if args.command == "runs" and args.runs_command == "watch":
+            return anyio.run(_watch, settings, args.run_id, args.interval, bool(args.json))
         tool, arguments, show = _tool_call(args)
         outcome = anyio.run(lambda: call_tool(settings, tool, arguments, show_progress=show))
     except AOError as exc:
@@ -151,6 +160,8 @@ def _tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool]:
     repository: str | None = getattr(args, "repository", None)
     if repository is not None:
         arguments["repository"] = os.path.abspath(os.path.expanduser(repository)) if repository else repository
+    if getattr(args, "detach", False):
+        return "start_run", {"tool": tool, "arguments": arguments}, False
     return tool, arguments, show
 
 
@@ -173,6 +184,10 @@ def _tool_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool
         return "get_worker_profile", {"worker_id": args.worker_id}, False
     if args.command == "runs" and args.runs_command == "list":
         return "list_runs", {"limit": args.limit}, False
+    if args.command == "runs" and args.runs_command == "cancel":
+        return "cancel_run", {"run_id": args.run_id}, False
+    if args.command == "runs" and args.runs_command == "resume":
+        return "resume_run", {"run_id": args.run_id}, False
     if args.command == "runs":
         return "get_run", {"run_id": args.run_id}, False
     if args.command == "plan":
@@ -279,6 +294,31 @@ def _fail(message: str, code: int, as_json: bool) -> int:
     return code
 
 
+async def _watch(settings: Settings, run_id: str, interval: float, as_json: bool) -> int:
+    """`ao runs watch`: a live progress line (on a terminal) until the run ends, then the run as `runs show`."""
+    from fastmcp import Client
+
+    shown = sys.stderr.isatty() and not as_json
+    async with Client(build_server(settings)) as client:
+        while True:
+            result = await client.call_tool("get_run", {"run_id": run_id}, raise_on_error=False)
+            if result.is_error:
+                text = " ".join(getattr(block, "text", "") for block in result.content).strip()
+                return _fail(text or "get_run failed", EXIT_FAILED, as_json)
+            data: dict[str, Any] = result.structured_content or {}
+            if data["status"] not in ("queued", "running"):
+                break
+            if shown:
+                progress: dict[str, Any] = data.get("progress") or {}
+                message = f"{data['status']}: {render.progress_text(progress) or 'waiting for an executor'}"
+                render.progress_line(progress.get("done", 0), progress.get("total"), message)
+            await anyio.sleep(interval)
+    if shown:
+        render.clear_progress()
+    print(json.dumps(data, indent=2) if as_json else render.run_record(data))
+    return exit_code(data.get("status"))
+
+
 async def _list_tools(settings: Settings, as_json: bool) -> int:
     from fastmcp import Client
 
@@ -291,7 +331,7 @@ async def _list_tools(settings: Settings, as_json: bool) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.transport == "stdio":
-        build_server(settings).run(transport="stdio", show_banner=False)
+        build_server(settings, may_execute=True).run(transport="stdio", show_banner=False)
         return EXIT_OK
     from agent_orchestrator.cli.signals import wrap_uvicorn
     from agent_orchestrator.server.http import plan_http, serve_http
@@ -301,5 +341,5 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Host naming the bind address or loopback (DNS-rebinding protection).
     serving = plan_http(settings, args.host, args.port, list(args.allow_origin))
     wrap_uvicorn()
-    serve_http(build_server(settings), serving)
+    serve_http(build_server(settings, may_execute=True), serving)
     return EXIT_OK

@@ -38,6 +38,9 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "fix_error": fix,
         "show_config": config_sources,
         "get_usage": usage_report,
+        "start_run": ticket,
+        "resume_run": ticket,
+        "cancel_run": run_record,
     }
     return renderers[tool](data)
 
@@ -216,11 +219,33 @@ def run_list(data: dict[str, Any]) -> str:
     return _table(rows)
 
 
+def ticket(data: dict[str, Any]) -> str:
+    """`--detach` and `ao runs resume`: the run id, who executes it, how to follow it."""
+    lines = [f"run       {data['run_id']}  ({data['workflow']})", f"status    {data['status']}"]
+    if data.get("retry_of"):
+        lines.append(f"retry of  {data['retry_of']} (from its failed step)")
+    lines.append(f"executor  {data['executor']}")
+    lines.append(f"follow    ao runs watch {data['run_id']}   (stop: ao runs cancel {data['run_id']})")
+    return "\n".join(lines)
+
+
+def progress_text(progress: dict[str, Any] | None) -> str:
+    """`3/7 RunStep s2: started` for a run's recorded progress."""
+    if not progress:
+        return ""
+    return f"{progress['done']}/{progress['total']} {progress['message']}"
+
+
 def run_record(data: dict[str, Any]) -> str:
     """`ao runs show`: status and why, the leader's model, usage in total and per model, nodes, artifacts."""
-    lines = [f"run       {data['run_id']}  ({data['workflow']})", f"status    {data['status']}"]
+    engine = "  [background, durable]" if data.get("engine") == "dbos" else ""
+    lines = [f"run       {data['run_id']}  ({data['workflow']}){engine}", f"status    {data['status']}"]
+    if data.get("parent_run_id"):
+        lines.append(f"retry of  {data['parent_run_id']}")
     if data["reason"]:
         lines.append(f"reason    {data['reason']}")
+    if data["status"] in ("queued", "running") and data.get("progress"):
+        lines.append(f"progress  {progress_text(data['progress'])}")
     failure = data.get("failure")
     if failure and failure != data["reason"]:
         lines.append(f"cause     {failure}")
@@ -241,6 +266,8 @@ def run_record(data: dict[str, Any]) -> str:
         lines += [f"  {a['artifact_id']}  {a['name']}  {a['size']} chars" for a in data["artifacts"]]
     warnings: list[str] = data["result"].get("warnings") or []
     lines += _bullets("warnings", warnings)
+    if data.get("output") is not None:
+        lines.append("result    in `ao runs show --json` (output), or the result.json artifact")
     return "\n".join(lines)
 
 

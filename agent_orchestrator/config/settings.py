@@ -184,6 +184,13 @@ class Settings(BaseSettings):
     # The whole interview's deadline: a worker too slow for it ends blocked (and saved) within it.
     ao_interview_timeout: float = Field(default=180.0, gt=0, le=7200)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
+    # Durable runs (agent_orchestrator/durable): the engine's database (default: SQLite in the state dir;
+    # postgresql://... lets several processes share one run queue), runs one executor runs at once, how
+    # long a background executor waits for work before it exits, how long the engine keeps finished runs.
+    ao_database_url: SecretStr | None = None
+    ao_executor_concurrency: int = Field(default=4, ge=1, le=64)
+    ao_executor_idle_s: float = Field(default=60.0, ge=0, le=86400)
+    ao_engine_retention_days: float = Field(default=7.0, gt=0, le=3650)
 
     _workspace: Path | None = PrivateAttr(default=None)
     _no_workspace_reason: str = PrivateAttr(default="")

@@ -27,6 +27,9 @@ class CallRecord(BaseModel):
     error: str | None = None
     fallback_from: str | None = Field(default=None, description="the model this call replaced")
     fallback_reason: str | None = Field(default=None, description="why that model was replaced")
+    call_id: str | None = Field(
+        default=None, description="unique per call: a replayed run records the same call once, not twice"
+    )
 
     @property
     def retries(self) -> int:

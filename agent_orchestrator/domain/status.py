@@ -14,7 +14,8 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 
 # A workflow run's record (the run store, `get_run`, `ao runs`); a node ends with one of these too.
-RunStatus = Literal["running", "succeeded", "partial", "failed", "refused", "cancelled", "interrupted"]
+# queued: accepted for background execution and not started yet (it exits 0, like running).
+RunStatus = Literal["queued", "running", "succeeded", "partial", "failed", "refused", "cancelled", "interrupted"]
 ShownRunStatus = RunStatus | Literal["corrupt"]  # a listed row that cannot be read
 # A plan whose structure fails its checks raises (there is no failed plan result); one whose text fails
 # the leader checks (placeholders, the goal restated, echoed injections) is returned `needs_attention`.
@@ -44,6 +45,7 @@ Status = (
 )
 
 EXIT_CODES: dict[Status, int] = {
+    "queued": EXIT_OK,
     "running": EXIT_OK,
     "succeeded": EXIT_OK,
     "partial": EXIT_FAILED,

@@ -25,6 +25,7 @@ from agent_orchestrator.agents.prompts.instructions import INTERVIEWED_WORKER
 from agent_orchestrator.agents.usage import UsageSink
 from agent_orchestrator.domain.profile import CaseResult, CheckResult
 from agent_orchestrator.domain.progress import ProgressCallback
+from agent_orchestrator.domain.steps import unrecorded
 from agent_orchestrator.interview.calls import (
     BREAKER_THRESHOLD,
     MAX_ANSWER_CHARS,
@@ -155,7 +156,11 @@ async def run_suite(
     )
     started = time.perf_counter()
     report: EvaluationReport[str, WorkerReply, None] | None = None
-    with anyio.move_on_after(None if deadline is None else deadline.at + GRADING_GRACE_S - time.monotonic()):
+    # The cases race, so their calls cannot be replayed in order: a durable run that resumes asks again.
+    with (
+        unrecorded(),
+        anyio.move_on_after(None if deadline is None else deadline.at + GRADING_GRACE_S - time.monotonic()),
+    ):
         report = await dataset.evaluate(answer, max_concurrency=concurrency, progress=False, task_name="worker")
     if questions.budget_spent is not None:
         raise questions.budget_spent

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agent_orchestrator.domain.calls import CallRecord, CallTotals
-from agent_orchestrator.errors import UsageError
+from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import RunRecord, RunSummary
 
 MAX_ARTIFACT_PAGE = 200_000
 MAX_CAUSE_CHARS = 400
+RESULT_ARTIFACT = "result.json"  # a background run's whole result (what the tool would have returned)
+MAX_INLINE_OUTPUT = 200_000
 
 
 class RunList(BaseModel):
@@ -36,6 +39,11 @@ class RunView(RunRecord):
     failure: str | None = Field(description="why the run did not succeed, in one line a user can act on")
     validation_errors: list[str] = Field(
         default=[], description="what was wrong with a rejected model output (summarised, redacted)"
+    )
+    output: dict[str, Any] | None = Field(
+        default=None,
+        description=f"a finished background run's result, as its tool returns it (larger ones: the "
+        f"{RESULT_ARTIFACT} artifact)",
     )
 
 
@@ -70,7 +78,20 @@ def get_run(runtime: Runtime, run_id: str) -> RunView:
         models=model_usage(calls),
         failure=failure_line(record, failure),
         validation_errors=[str(error) for error in _items(errors)],
+        output=_output(runtime, record),
     )
+
+
+def _output(runtime: Runtime, record: RunRecord) -> dict[str, Any] | None:
+    """The result a background run kept as its artifact, when it is small enough to show inline."""
+    found = next((ref for ref in record.artifacts if ref.name == RESULT_ARTIFACT), None)
+    if found is None or found.size > MAX_INLINE_OUTPUT:
+        return None
+    try:
+        parsed = json.loads(runtime.runs.get_artifact(record.run_id, found.artifact_id).content)
+    except (ValueError, AOError):
+        return None
+    return _mapping(parsed) or None
 
 
 def leader_model(calls: Sequence[CallRecord]) -> str | None:
@@ -118,7 +139,7 @@ def _items(value: object) -> list[object]:
 
 def failure_line(record: RunRecord, failure: dict[str, Any]) -> str | None:
     """Why a finished run did not succeed, in one line: its recorded cause, else its reason's first line."""
-    if record.status in ("running", "succeeded"):
+    if record.status in ("queued", "running", "succeeded"):
         return None
     cause = str(failure.get("cause") or "").strip() or record.reason.strip()
     line = cause.splitlines()[0] if cause else f"the run ended {record.status}"

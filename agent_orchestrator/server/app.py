@@ -6,10 +6,15 @@ Thin by design: every tool delegates to a workflow function and only adapts MCP 
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastmcp import FastMCP
 
 from agent_orchestrator import __version__
 from agent_orchestrator.config import Settings
+from agent_orchestrator.durable.control import DurableRuns
 from agent_orchestrator.providers import ModelFactory
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.argument_errors import ArgumentErrors
@@ -27,35 +32,51 @@ agent-orchestrator: a leader model plans and reviews, worker models do narrow ta
 passing), list_workers (status, stale profiles to re-interview).
 2. Work: plan (a plan only), run_leader_worker (plan, workers do the steps, leader reviews), review (diff_range, \
 diff_file or files), fix_error (an error_log within a scope); validate runs allowlisted checks without a model.
-3. Runs: every workflow records a run: list_runs, get_run, get_artifact for large outputs; get_usage for spend.
+3. Runs: every workflow records a run: list_runs, get_run, get_artifact for large outputs; get_usage for spend. \
+Long work: start_run (returns a run_id at once; durable), poll get_run, cancel_run, resume_run.
 show_config shows the settings and where each comes from.
 Dry-run by default: patches are returned, not written; write=true applies them only when AO_ALLOW_WRITE=true \
 and AO_DRY_RUN=false."""
 
 
-def create_server_for(settings: Settings, model_factory: ModelFactory | None = None) -> FastMCP:
+def create_server_for(
+    settings: Settings, model_factory: ModelFactory | None = None, *, may_execute: bool = False
+) -> FastMCP:
     """The server over already-loaded settings (what `ao` runs).
 
     `model_factory` builds every model the server's workflows call; None means the real one
     (`providers.build_model`). Embedders and tests pass scripted models here.
     """
-    return create_server(Runtime.create(settings, model_factory))
+    return create_server(Runtime.create(settings, model_factory), may_execute=may_execute)
 
 
-def create_server(runtime: Runtime | None = None) -> FastMCP:
-    """Build the MCP server; pass a `Runtime` to control settings, models and the state dir."""
+def create_server(runtime: Runtime | None = None, *, may_execute: bool = False) -> FastMCP:
+    """Build the MCP server; pass a `Runtime` to control settings, models and the state dir.
+
+    `may_execute`: this server may execute background runs itself (`ao mcp serve`: it becomes the
+    state dir's executor when none runs); otherwise (the in-process server of an `ao` command) a
+    background executor process is started for them.
+    """
     runtime = runtime or Runtime.create()
     settings = runtime.settings
+    durable = DurableRuns(runtime, may_execute=may_execute)
+
+    @asynccontextmanager
+    async def lifespan(_server: FastMCP) -> AsyncGenerator[dict[str, Any]]:
+        async with durable.serving():
+            yield {}
+
     server = FastMCP(
         settings.mcp_server_name,
         instructions=INSTRUCTIONS,
         version=settings.mcp_server_version or __version__,
         mask_error_details=True,
+        lifespan=lifespan,
     )
     server.add_middleware(ArgumentErrors())
     add_worker_tools(server, runtime)
     add_workflow_tools(server, runtime)
-    add_run_tools(server, runtime)
+    add_run_tools(server, runtime, durable)
     add_usage_tools(server, runtime)
     add_config_tools(server, runtime)
     add_resources(server, runtime)

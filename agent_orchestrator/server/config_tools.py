@@ -16,7 +16,6 @@ def add_config_tools(server: FastMCP, runtime: Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     @edge
     async def show_config() -> ConfigReport:
-        """Show every setting and its origin (environment, user config file:line, default), including
-        AO_DRY_RUN / AO_ALLOW_WRITE, and workspace .env settings that were ignored. Secrets show only
-        whether they are set. No model calls."""
+        """Show every setting and its origin (environment, user config file:line, default) and workspace
+        .env settings that were ignored. Secrets show only whether they are set. No model calls."""
         return runtime.settings.report()

@@ -1,20 +1,30 @@
-"""Run record tools: list runs, show one, page through an artifact."""
+"""Run tools: list runs, show one, page through an artifact; start, cancel and resume background runs."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastmcp import FastMCP
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from agent_orchestrator.durable.control import DurableRuns, RunTicket
 from agent_orchestrator.queries import runs as runs_flow
 from agent_orchestrator.queries.runs import ArtifactPage, RunList, RunView
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
 
+BackgroundTool = Literal["review", "plan", "run_leader_worker", "fix_error", "interview_worker"]
+CONTROLS_RUN = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+STARTS_RUN = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+)
 
-def add_run_tools(server: FastMCP, runtime: Runtime) -> None:
+
+def add_run_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> None:
     edge = at_edge(runtime.redact)
 
     @server.tool(annotations=READ_ONLY)
@@ -28,10 +38,10 @@ def add_run_tools(server: FastMCP, runtime: Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     @edge
     async def get_run(
-        run_id: Annotated[str, Field(description="A run id from a workflow result or list_runs")],
+        run_id: Annotated[str, Field(description="A run id from a result, start_run or list_runs")],
     ) -> RunView:
-        """Show one run: inputs (redacted), status and reason, why it failed in one line, nodes with timings,
-        usage and cost per model, artifact ids. No model calls. Fails on an unknown run_id."""
+        """Show one run: status, progress, output once finished, why it failed, nodes with timings, usage
+        per model, artifact ids. No model calls."""
         return runs_flow.get_run(runtime, run_id)
 
     @server.tool(annotations=READ_ONLY)
@@ -44,6 +54,34 @@ def add_run_tools(server: FastMCP, runtime: Runtime) -> None:
             int, Field(ge=1, le=runs_flow.MAX_ARTIFACT_PAGE, description="Characters to return")
         ] = runs_flow.MAX_ARTIFACT_PAGE,
     ) -> ArtifactPage:
-        """Read a run's large output (a diff, a log) page by page (next_offset is null at the end).
-        No model calls. Fails on an unknown run_id or artifact_id."""
+        """Read a run's large output (a diff, a log) page by page (next_offset null at the end). No model
+        calls."""
         return runs_flow.get_artifact(runtime, run_id, artifact_id, offset, limit)
+
+    @server.tool(annotations=STARTS_RUN)
+    @edge
+    async def start_run(
+        tool: Annotated[BackgroundTool, Field(description="The workflow tool to run")],
+        arguments: Annotated[dict[str, Any], Field(description="Its arguments")],
+    ) -> RunTicket:
+        """Run a workflow tool in the background; returns run_id at once, poll get_run. Survives restarts
+        and crashes. Cost: that tool's model calls."""
+        return await durable.start(tool, arguments)
+
+    @server.tool(annotations=CONTROLS_RUN)
+    @edge
+    async def cancel_run(
+        run_id: Annotated[str, Field(description="A queued or running run")],
+    ) -> RunView:
+        """Stop a background run, nothing half-applied (resume_run continues it). No model calls."""
+        await durable.cancel(run_id)
+        return runs_flow.get_run(runtime, run_id)
+
+    @server.tool(annotations=CONTROLS_RUN)
+    @edge
+    async def resume_run(
+        run_id: Annotated[str, Field(description="A cancelled, interrupted or failed run")],
+    ) -> RunTicket:
+        """Continue a cancelled or interrupted run from its last finished step, or retry a failed one (new
+        run_id). Cost: the model calls not yet made."""
+        return await durable.resume(run_id)

@@ -71,8 +71,7 @@ def add_worker_tools(server: FastMCP, runtime: Runtime) -> None:
             str, Field(description="provider:model as list_workers shows, e.g. litellm:qwen3-coder")
         ],
     ) -> WorkerProfileView:
-        """Show one saved worker profile: scores, per-case evidence, routing policy, freshness. No model calls.
-        Fails when no profile is saved for worker_id."""
+        """Show one saved worker profile: scores, per-case evidence, routing policy, freshness. No model calls."""
         return workers.get_worker_profile(runtime, worker_id)
 
     @server.tool(annotations=READ_ONLY)

@@ -92,11 +92,10 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         repository: Repository = None,
     ) -> ReviewResult:
         """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
-        missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings that
-        each cite a file and line of the diff, plus withheld sensitive files. Read-only. If the reviewer
-        fails: status partial, the analysis kept; if its text is placeholder, unrelated to the diff or echoes
-        injected instructions: needs_attention, with reasons. Fails on a range that is not commits or a path
-        the policy refuses."""
+        missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings citing
+        file and line, plus withheld sensitive files. Read-only. If the reviewer fails: status partial, the
+        analysis kept; if its text is placeholder, unrelated to the diff or echoes injected instructions:
+        needs_attention, with reasons. Fails on a bad range or a path the policy refuses."""
         from agent_orchestrator.workflows.review.graph import review as run_review
 
         return await run_review(

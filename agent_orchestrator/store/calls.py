@@ -3,6 +3,10 @@
 Kept in the run database (`runs.sqlite3`), written as each call ends (so a crash loses at most
 the call in flight), read by `get_run` (per-model usage), the spending caps (what was spent today
 and this month) and `ao usage` (spend by model, role and workflow over a period).
+
+A call carrying a `call_id` is recorded once: a durable run replayed after a crash may add the same
+call again, and that second add is a no-op (a UNIQUE index on `call_id`; calls without one, NULL,
+are never deduplicated).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from agent_orchestrator.store.sqlite import Redact, SqliteFile
 UsageGrouping = Literal["model", "role", "workflow"]
 _COLUMNS = (
     "role, model_id, started, latency_ms, attempts, requests, input_tokens, output_tokens, cost_usd, "
-    "error_kind, error, fallback_from, fallback_reason"
+    "error_kind, error, fallback_from, fallback_reason, call_id"
 )
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS model_calls (
@@ -30,11 +34,19 @@ CREATE TABLE IF NOT EXISTS model_calls (
     role TEXT NOT NULL, model_id TEXT NOT NULL, started REAL NOT NULL, latency_ms INTEGER NOT NULL,
     attempts INTEGER NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL, cost_usd REAL, error_kind TEXT, error TEXT,
-    fallback_from TEXT, fallback_reason TEXT
+    fallback_from TEXT, fallback_reason TEXT, call_id TEXT
 );
 CREATE INDEX IF NOT EXISTS model_calls_started ON model_calls (started);
 CREATE INDEX IF NOT EXISTS model_calls_run ON model_calls (run_id);
 """
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add `call_id` to a ledger created before it existed, then make it unique (NULLs excepted)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(model_calls)")}
+    if "call_id" not in present:
+        db.execute("ALTER TABLE model_calls ADD COLUMN call_id TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS model_calls_call_id ON model_calls (call_id)")
 
 
 class UsageRow(CallTotals):
@@ -66,16 +78,19 @@ class CallLedger:
     """Appends and sums call records; thread-safe within a process, SQLite-locked across processes."""
 
     def __init__(self, state_dir: Path, redact: Redact) -> None:
-        self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA)
+        # The same file as the run store's, with its own tables: each SqliteFile prepares (creates and
+        # migrates) its own schema once per instance, so both are migrated whichever opens first.
+        self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA, _migrate)
         self._redact = redact
 
     def add(self, run_id: str, workflow: str, call: CallRecord) -> None:
+        """Record one call; a call whose `call_id` is already recorded is left as it is (no double count)."""
         error = None if call.error is None else self._redact(call.error)[:1000]
         reason = None if call.fallback_reason is None else self._redact(call.fallback_reason)[:1000]
         with self._db.transaction() as db:
             db.execute(
-                f"INSERT INTO model_calls (run_id, workflow, {_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR IGNORE INTO model_calls (run_id, workflow, {_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     workflow,
@@ -92,6 +107,7 @@ class CallLedger:
                     error,
                     call.fallback_from,
                     reason,
+                    call.call_id,
                 ),
             )
 

@@ -5,6 +5,11 @@ an exhausted budget, a dead endpoint, cancellation) the run ends with a clear st
 and the nodes that finished stay recorded. A graph node records itself with
 `async with run.recorded(self):`, under its class name.
 
+A durable run (`agent_orchestrator.durable`) is created (queued) before its workflow runs, on the
+engine: the engine runs the workflow body inside `adopted(run_id, journal)`, so `record_run` takes
+up that run instead of creating one, records its steps through the journal, and writes its
+progress into the record for callers polling from other processes.
+
 A process that is being stopped (SIGTERM, see `agent_orchestrator.cli.signals`) says so with
 `note_stop`: its runs then end `interrupted` with that reason rather than `cancelled`. Runs still
 open when the process gives up waiting are finished by `finish_open_runs` before it exits.
@@ -15,7 +20,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,6 +34,7 @@ from agent_orchestrator.agents.usage import Usage
 from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import RunStatus
+from agent_orchestrator.domain.steps import StepEffects, StepJournal, journal, report_call, report_warning
 from agent_orchestrator.errors import AOError, PolicyViolation
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.calls import period_start
@@ -56,7 +63,9 @@ class RunContext:
     done_nodes: int = 0
     deadline: float | None = None  # monotonic: AO_RUN_TIMEOUT after the run started
     budget: RunBudget | None = None
+    durable: bool = False  # run by the durable engine (its record is polled; its steps are journaled)
     failed_node: str | None = None  # the last node that failed (a run's failure names its step)
+    _seen: dict[str, int] = field(default_factory=dict[str, int])  # occurrences per node/artifact name
 
     def __post_init__(self) -> None:
         settings = self.runtime.settings
@@ -66,6 +75,18 @@ class RunContext:
     def record_call(self, call: CallRecord) -> None:
         """One model call of this run: into its usage and the call ledger (`ao usage`), as it ends."""
         self.usage.record_call(call)
+        report_call(call)
+        self._ledger(call)
+
+    def replay(self, effects: StepEffects) -> None:
+        """What a recorded step reported when it first ran, reported again by its replay (the ledger keeps
+        each call once: its `call_id`)."""
+        for call in effects.calls:
+            self.usage.record_call(call)
+            self._ledger(call)
+        self.warnings.extend(effects.warnings)
+
+    def _ledger(self, call: CallRecord) -> None:
         try:
             self.runtime.ledger.add(self.run_id, self.workflow, call)
         except Exception:  # the run's own usage still has it; a full disk must not fail the workflow
@@ -90,8 +111,10 @@ class RunContext:
     async def node(self, name: str) -> AsyncGenerator[None]:
         """Time one node, record it, and report progress when it starts and ends.
 
-        Its duration also goes into `timings` (summed over repeats), the one clock results read.
+        Its duration also goes into `timings` (summed over repeats), the one clock results read. Its key
+        (name and occurrence) is the same when a resumed run replays it, so its record is not doubled.
         """
+        key = self._key(name)
         started = time.time()
         begun = time.perf_counter()
         await self._report(f"{name}: started")
@@ -99,27 +122,41 @@ class RunContext:
         try:
             yield
         except BaseException as exc:
-            stopped = isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class())
+            stopped = isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class(), *_CANCELLATIONS))
             status, detail = _status_of(exc) if stopped else ("failed", f"{type(exc).__name__}: {exc}")
             self.failed_node = name if status == "failed" else self.failed_node
             raise
         finally:
             duration = int((time.perf_counter() - begun) * 1000)
             self.timings[name] = self.timings.get(name, 0) + duration
-            self.runtime.runs.add_node(self.run_id, name, started, duration, status, detail)
+            self.runtime.runs.add_node(self.run_id, name, started, duration, status, detail, node_key=key)
             self.done_nodes += 1
             if status == "succeeded":
                 await self._report(f"{name}: done in {duration} ms")
 
     def artifact(self, name: str, content: str, media_type: str = "text/plain") -> ArtifactRef:
-        return self.runtime.runs.add_artifact(self.run_id, name, content, media_type)
+        """Store a large output; a replay of the run writes the same artifact id, not a second one."""
+        key = self._key(f"artifact:{name}")
+        return self.runtime.runs.add_artifact(self.run_id, name, content, media_type, artifact_key=key)
 
     def warn(self, message: str) -> None:
-        self.warnings.append(self.runtime.redact(message))
+        warning = self.runtime.redact(message)
+        self.warnings.append(warning)
+        report_warning(warning)
+
+    def _key(self, name: str) -> str:
+        """`name#n` for the n-th use of `name` in this run: stable when a resumed run replays it."""
+        self._seen[name] = self._seen.get(name, 0) + 1
+        return f"{name}#{self._seen[name]}"
 
     async def _report(self, message: str) -> None:
+        total = max(self.expected_nodes, self.done_nodes + 1)
+        if self.durable:  # a background run is polled from other processes: its record carries progress
+            try:
+                self.runtime.runs.set_progress(self.run_id, self.done_nodes, total, message)
+            except Exception:  # progress is a courtesy; a full disk must not fail the run
+                logger.exception("could not record the progress of run %s", self.run_id)
         if self.progress is not None:
-            total = max(self.expected_nodes, self.done_nodes + 1)
             with anyio.CancelScope(shield=True):
                 await self.progress(self.done_nodes, total, message)
 
@@ -199,6 +236,8 @@ def _status_of(exc: BaseException) -> tuple[RunStatus, str]:
         return "interrupted", stopping
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", "interrupted (KeyboardInterrupt)"
+    if isinstance(exc, tuple(_CANCELLATIONS)):
+        return "cancelled", "the run was cancelled (`resume_run` continues it)"
     if isinstance(exc, PolicyViolation):
         return "refused", str(exc)
     if isinstance(exc, BudgetExceeded):
@@ -214,6 +253,44 @@ def _status_of(exc: BaseException) -> tuple[RunStatus, str]:
     if isinstance(exc, UsageLimitExceeded):
         return "failed", f"budget exceeded: {exc}"
     return "failed", f"a model call failed: {describe_failure(exc)}"
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A run the durable engine created: its id, and the journal its steps are recorded with."""
+
+    run_id: str
+    journal: Callable[[RunContext], StepJournal]
+
+
+_ADOPTION: ContextVar[Adoption | None] = ContextVar("ao_adopted_run", default=None)
+_CANCELLATIONS: list[type[BaseException]] = []
+
+
+@contextmanager
+def adopted(run_id: str, run_journal: Callable[[RunContext], StepJournal]) -> Generator[None]:
+    """The next `record_run` in this block takes up `run_id` (already created) and records its steps."""
+    token = _ADOPTION.set(Adoption(run_id, run_journal))
+    try:
+        yield
+    finally:
+        _ADOPTION.reset(token)
+
+
+def register_cancellation(kind: type[BaseException]) -> None:
+    """An engine's own "this run was cancelled" exception: such runs end `cancelled`, not `failed`."""
+    if kind not in _CANCELLATIONS:
+        _CANCELLATIONS.append(kind)
+
+
+def _begin(runtime: Runtime, workflow: str, inputs: Mapping[str, Any]) -> tuple[str, Adoption | None]:
+    """The run's id: the adopted one (started now, by this process), else a new `running` run."""
+    adoption = _ADOPTION.get()
+    if adoption is None:
+        return runtime.runs.create(workflow, inputs), None
+    _ADOPTION.set(None)  # a workflow this one runs (an interview) is its own run
+    runtime.runs.start(adoption.run_id)
+    return adoption.run_id, adoption
 
 
 async def record_run(
@@ -232,11 +309,12 @@ async def record_run(
 
     `timeout_s` is the run's own deadline (its calls stop at it); default AO_RUN_TIMEOUT.
     """
-    run_id = runtime.runs.create(workflow, inputs)
-    context = RunContext(runtime, run_id, workflow, expected_nodes, progress)
+    run_id, adoption = _begin(runtime, workflow, inputs)
+    context = RunContext(runtime, run_id, workflow, expected_nodes, progress, durable=adoption is not None)
     if timeout_s is not None:
         context.deadline = time.monotonic() + timeout_s
-    with _open(context):
+    steps = nullcontext() if adoption is None else journal(adoption.journal(context))
+    with _open(context), steps:
         try:
             result = await body(context)
         except BaseException as exc:

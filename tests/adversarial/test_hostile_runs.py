@@ -210,7 +210,8 @@ def test_a_corrupt_row_does_not_break_ao_runs(isolated_env: Path) -> None:
     store.finish(good, "succeeded", "", {}, {})
     with sqlite3.connect(store.path) as db:
         db.execute(
-            "INSERT INTO runs VALUES ('run_bad', 'review', 'weird', '', '{', '{}', '{}', 'x', 'y', NULL, 1, 2, 3)"
+            "INSERT INTO runs (run_id, workflow, status, reason, inputs, result, usage, started, finished, host, "
+            "pid, pid_start, boot_id) VALUES ('run_bad', 'review', 'weird', '', '{', '{}', '{}', 'x', 'y', NULL, 1, 2, 3)"
         )
     listing = subprocess.run([*ao_command(), "runs", "list", "--json"], capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0, listing.stderr

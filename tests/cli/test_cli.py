@@ -166,6 +166,9 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
             "list_runs",
             "get_run",
             "get_artifact",
+            "start_run",
+            "cancel_run",
+            "resume_run",
             "get_usage",
             "show_config",
         ]

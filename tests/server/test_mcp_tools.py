@@ -22,6 +22,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
         tools = {tool.name: tool for tool in await client.list_tools()}
     assert sorted(tools) == snapshot(
         [
+            "cancel_run",
             "fix_error",
             "get_artifact",
             "get_run",
@@ -33,9 +34,11 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
             "list_workers",
             "list_workflows",
             "plan",
+            "resume_run",
             "review",
             "run_leader_worker",
             "show_config",
+            "start_run",
             "validate",
         ]
     )
@@ -256,7 +259,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "run_id": {"description": "A run id from a workflow result or list_runs", "type": "string"}
+                    "run_id": {"description": "A run id from a result, start_run or list_runs", "type": "string"}
                 },
                 "required": ["run_id"],
             },
@@ -281,6 +284,33 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     },
                 },
                 "required": ["run_id", "artifact_id"],
+            },
+            "start_run": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "tool": {
+                        "description": "The workflow tool to run",
+                        "enum": ["review", "plan", "run_leader_worker", "fix_error", "interview_worker"],
+                        "type": "string",
+                    },
+                    "arguments": {"additionalProperties": True, "description": "Its arguments", "type": "object"},
+                },
+                "required": ["tool", "arguments"],
+            },
+            "cancel_run": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"run_id": {"description": "A queued or running run", "type": "string"}},
+                "required": ["run_id"],
+            },
+            "resume_run": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "run_id": {"description": "A cancelled, interrupted or failed run", "type": "string"}
+                },
+                "required": ["run_id"],
             },
             "get_usage": {
                 "type": "object",

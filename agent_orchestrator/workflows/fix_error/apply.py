@@ -1,8 +1,11 @@
 """Applying the checked fix and taking it back, through the one apply-with-restore of `repo.patch_apply`.
 
-Fix-error adds two things on top: the originals are also backed up under
+Fix-error adds three things on top: the originals are also backed up under
 `<state dir>/fix-backups/<run_id>/` before anything is written (unless they hold a secret-shaped
-value), and each changed file of the run's result is marked written and restored as it happens.
+value); each changed file of the run's result is marked written and restored as it happens; and
+the write is one recorded step of a durable run. A run killed in the middle of the write runs the
+step again when it resumes: files already holding the patch's text are first put back to the
+original, so the patch is then applied whole (or found stale), never left half-written.
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import BaseModel
+
+from agent_orchestrator.domain.steps import recorded_step
 from agent_orchestrator.policies.writes import WriteDecision
 from agent_orchestrator.repo.patch_apply import (
-    ApplyResult,
+    ApplyStatus,
     RestoreResult,
     apply_patch_with_restore,
     restore_originals,
@@ -37,21 +43,42 @@ def backup_dir(run: RunContext) -> Path:
     return state_dir / "fix-backups" / run.run_id
 
 
-def apply_fix(
+class AppliedFix(BaseModel):
+    """What the write did (recorded, so a resumed run knows without writing again)."""
+
+    status: ApplyStatus
+    detail: str
+    written: list[str]
+    restored: list[str]
+
+
+async def apply_fix(
     run: RunContext,
     patched: Sequence[PatchedFile],
     marks: Mapping[str, FileMarks],
     decision: WriteDecision,
     backup: Path,
-) -> ApplyResult:
+) -> AppliedFix:
     """Apply with restore, backing the originals up under `backup` first; the marks follow what happened."""
-    applied = apply_patch_with_restore(run.runtime.safety, patched, decision, backup_dir=backup)
-    for warning in applied.warnings:
-        run.warn(warning)
-    for path in applied.written:
+
+    async def write() -> AppliedFix:
+        # A file holding the patch's text here was written by an attempt killed mid-write: put it back first.
+        restore_originals(run.runtime.safety, patched, (), decision)
+        applied = apply_patch_with_restore(run.runtime.safety, patched, decision, backup_dir=backup)
+        for warning in applied.warnings:
+            run.warn(warning)
+        return AppliedFix(
+            status=applied.status,
+            detail=applied.detail,
+            written=list(applied.written),
+            restored=list(applied.restore.restored),
+        )
+
+    result = await recorded_step("apply fix", write)
+    for path in result.written:
         marks[path].written = True
-    _mark_restored(applied.restore, marks)
-    return applied
+    _mark_restored(RestoreResult(tuple(result.restored)), marks)
+    return result
 
 
 def restore_fix(

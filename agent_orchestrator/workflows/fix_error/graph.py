@@ -31,6 +31,7 @@ from agent_orchestrator.agents.prompts.fix import fix_prompt
 from agent_orchestrator.agents.prompts.instructions import FIXER
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import FixStatus, RunStatus
+from agent_orchestrator.domain.steps import recorded_step
 from agent_orchestrator.errors import PolicyViolation
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.writes import WriteDecision
@@ -190,7 +191,7 @@ class ValidateBefore(BaseNode[FixState, FixDeps, FixResult]):
     async def run(self, ctx: Ctx) -> ApplyFix | End[FixResult]:
         state, deps = ctx.state, ctx.deps
         async with deps.run.recorded(self):
-            state.before = await _validate(ctx)
+            state.before = await _validate(ctx, "validate before")
             if state.before.status == "passed":
                 deps.run.warn("the validation already passes before the fix, so it cannot prove the fix")
         broken = [r for r in state.before.results if r.status in ("error", "timed_out", "refused")]
@@ -208,7 +209,7 @@ class ApplyFix(BaseNode[FixState, FixDeps, FixResult]):
         state, deps = ctx.state, ctx.deps
         async with deps.run.recorded(self):
             backup = backup_dir(deps.run)
-            applied = apply_fix(deps.run, state.patched, state.files, state.decision, backup)
+            applied = await apply_fix(deps.run, state.patched, state.files, state.decision, backup)
         if applied.status == "stale":
             return _end(ctx, "failed", applied.detail)
         state.backup_dir = str(backup)
@@ -225,7 +226,7 @@ class ValidateFix(BaseNode[FixState, FixDeps, FixResult]):
     async def run(self, ctx: Ctx) -> RestoreOnFailure | End[FixResult]:
         state, deps = ctx.state, ctx.deps
         async with deps.run.recorded(self):
-            state.after = await _validate(ctx)
+            state.after = await _validate(ctx, "validate after")
         if state.after.status == "passed":
             return _end(ctx, "fixed", "the patch was applied and the validation passes")
         return RestoreOnFailure(f"the validation failed after the patch: {_failed_commands(state.after)}")
@@ -372,7 +373,12 @@ def _split_commands(ctx: Ctx) -> None:
         state.commands.append(command)
 
 
-async def _validate(ctx: Ctx) -> ValidationReport:
+async def _validate(ctx: Ctx, step: str) -> ValidationReport:
+    """The validation commands, as a recorded step (a resumed run does not run them again)."""
+    return await recorded_step(step, lambda: _run_validation(ctx))
+
+
+async def _run_validation(ctx: Ctx) -> ValidationReport:
     scope = str(ctx.deps.scope_dir)
     return await validate(ctx.deps.runtime, ctx.state.commands, cwd=scope, timeout_s=VALIDATION_TIMEOUT_S)
 

@@ -21,14 +21,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.models import StepResult
+from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import LeaderWorkerStatus, RunStatus
+from agent_orchestrator.domain.steps import recorded_step
 from agent_orchestrator.errors import AOError, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import LEADER, Candidate
@@ -88,7 +91,7 @@ class PrepareWorkers(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerR
         async with ctx.deps.run.recorded(self):
             # WORKER_MODEL_FALLBACKS resolved before anything is spent: a broken entry fails the run now.
             ctx.state.fallback_workers = fallback_workers(ctx.deps.run.runtime)
-            candidates = await prepare_workers(ctx.deps.run, ctx.state.worker_profile)
+            candidates = await recorded_candidates(ctx.deps.run, ctx.state.worker_profile)
         return PlanSteps(candidates)
 
 
@@ -139,7 +142,7 @@ class ApplyPatches(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerRes
     async def run(self, ctx: Ctx) -> End[LeaderWorkerResult]:
         async with ctx.deps.run.recorded(self):
             patches = [
-                patch_outcome(ctx, outcome, ctx.state.outputs[outcome.step_id])
+                await recorded_step(f"patch {outcome.step_id}", partial(_patch_step, ctx, outcome))
                 for outcome in self.outcomes
                 if outcome.verdict == "accepted" and outcome.has_patch
             ]
@@ -163,6 +166,16 @@ EXPECTED_NODES = len(PLANNING_NODES) + len(NODES) - 1
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+async def recorded_candidates(run: RunContext, worker_profile: str | None) -> list[Candidate]:
+    """`prepare_workers` as one recorded step: a resumed run routes to the workers it chose first (an
+    interview it ran is not run again)."""
+
+    async def body() -> list[tuple[WorkerCapabilityProfile, tuple[str, ...]]]:
+        return [(c.profile, c.stale_reasons) for c in await prepare_workers(run, worker_profile)]
+
+    return [Candidate(profile, tuple(stale)) for profile, stale in await recorded_step("prepare workers", body)]
 
 
 async def prepare_workers(run: RunContext, worker_profile: str | None) -> list[Candidate]:
@@ -208,6 +221,11 @@ def step_jobs(run: RunContext, plan: ProposedPlan, candidates: list[Candidate]) 
             worker = None
         jobs.append(StepJob(step, assignment, worker))
     return jobs
+
+
+async def _patch_step(ctx: Ctx, outcome: StepOutcome) -> PatchOutcome:
+    """One accepted patch checked and maybe written: a recorded step, so a resumed run never writes it twice."""
+    return patch_outcome(ctx, outcome, ctx.state.outputs[outcome.step_id])
 
 
 def patch_outcome(ctx: Ctx, outcome: StepOutcome, output: StepResult) -> PatchOutcome:

@@ -43,6 +43,7 @@ from agent_orchestrator.agents.prompts.steps import step_prompt, step_review_pro
 from agent_orchestrator.agents.resilience import DeadlineExceeded, describe_failure
 from agent_orchestrator.domain.calls import CallRecord
 from agent_orchestrator.domain.profile import WorkerCapabilityProfile
+from agent_orchestrator.domain.steps import StepSlot, reserve_step
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.routing import Assignment
 from agent_orchestrator.providers import ModelSpec, resolve_spec
@@ -192,9 +193,14 @@ class StepEnv:
 
 
 async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
-    """Run every step, each as soon as its dependencies are done; outcomes come back in plan order."""
+    """Run every step, each as soon as its dependencies are done; outcomes come back in plan order.
+
+    In a durable run each step is one recorded step, its id drawn in plan order before any starts: a
+    resumed run keeps the steps that finished (their calls are not paid again) and runs the others.
+    """
     finished = {job.step.id: anyio.Event() for job in jobs}
     outcomes: dict[str, StepOutcome] = {}
+    slots = {job.step.id: reserve_step(f"step {job.step.id}") for job in jobs}
 
     async def one(job: StepJob) -> None:
         try:
@@ -205,7 +211,7 @@ async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
                 outcomes[job.step.id] = _skipped(job, blocked, env.stopped)
                 return
             async with env.run.node(f"RunStep {job.step.id}"):
-                outcomes[job.step.id] = await run_step(env, job)
+                outcomes[job.step.id] = await _recorded_step(env, job, slots[job.step.id])
         finally:
             finished[job.step.id].set()
 
@@ -213,6 +219,21 @@ async def run_steps(env: StepEnv, jobs: Sequence[StepJob]) -> list[StepOutcome]:
         for job in jobs:
             group.start_soon(one, job)
     return [outcomes[job.step.id] for job in jobs]
+
+
+async def _recorded_step(env: StepEnv, job: StepJob, slot: StepSlot) -> StepOutcome:
+    """`run_step` as a recorded step: its outcome, accepted output and early stop are what it records."""
+
+    async def body() -> tuple[StepOutcome, StepResult | None, str | None]:
+        outcome = await run_step(env, job)
+        return outcome, env.outputs.get(job.step.id), env.stopped
+
+    outcome, accepted, stopped = await slot.run(body)
+    if accepted is not None:
+        env.outputs[job.step.id] = accepted
+    if stopped is not None and env.stopped is None:
+        env.stopped = stopped
+    return outcome
 
 
 async def run_step(env: StepEnv, job: StepJob) -> StepOutcome:

@@ -18,6 +18,7 @@ from pydantic_ai import Agent
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import ReviewDraft
 from agent_orchestrator.agents.prompts.prompt import Prompt
+from agent_orchestrator.domain.steps import reserve_step
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.repo import git
@@ -200,9 +201,12 @@ async def review_in_parallel(
     failures: list[tuple[ReviewPart, Exception]] = []
     limiter = anyio.CapacityLimiter(concurrency)
 
+    # In a durable run each part is a recorded step, its id drawn in part order before any call starts.
+    slots = {part.index: reserve_step(f"review part {part.index}") for part in parts}
+
     async def review_one(part: ReviewPart, scope: anyio.CancelScope) -> None:
-        try:
-            drafts[part.index] = await call_agent(
+        async def call() -> ReviewDraft:
+            return await call_agent(
                 agent,
                 prompt_of(part),
                 usage=run,
@@ -211,6 +215,9 @@ async def review_in_parallel(
                 bounds=run.bounds(),
                 fallbacks=fallbacks,
             )
+
+        try:
+            drafts[part.index] = await slots[part.index].run(call)
         except Exception as exc:  # collected and re-raised below, after the siblings stop
             failures.append((part, exc))
             scope.cancel()
