@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -18,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fault_server import Action, FaultServer, structured_reply
 from processes import ao_command
 from real_models import endpoint_settings
@@ -120,3 +123,99 @@ def test_a_run_whose_executor_was_killed_resumes_and_pays_for_no_finished_step_a
     assert view["output"]["status"] == "succeeded"
     # The ledger has each call that answered once: the one killed in flight never ended, so it has no record.
     assert sum(model["calls"] for model in view["models"]) == 4
+
+
+# --- fix-error killed between writing its patch and validating it -----------------------------------
+
+BUGGY = "def add(a, b):\n    return a - b\n"
+FIXED = "def add(a, b):\n    return a + b\n"
+# The validation after the patch (pytest's second run here) waits for `release`: the executor is killed then.
+HELD_TEST = """\
+import pathlib
+import time
+
+from calc import add
+
+
+def test_add():
+    runs = pathlib.Path(".pytest-runs")
+    runs.mkdir(exist_ok=True)
+    n = len(list(runs.iterdir()))
+    (runs / str(n)).touch()
+    while n == 1 and not pathlib.Path("release").exists():
+        time.sleep(0.05)
+    assert add(2, 3) == 5
+"""
+
+
+def fix_repo(where: Path) -> str:
+    """A git repository with the bug, the held test and pytest's log of the failure; the fixer's patch."""
+    from agent_orchestrator.policies.writes import unified_diff
+
+    (where / "calc.py").write_text(BUGGY)
+    (where / "test_calc.py").write_text(HELD_TEST)
+    failing = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(where / ".bt")],
+        cwd=where, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )  # fmt: skip
+    assert failing.returncode == 1, failing.stdout
+    (where / "pytest.log").write_text(failing.stdout)
+    for path in (where / ".pytest-runs").iterdir():
+        path.unlink()
+    for args in (["init", "-q"], ["add", "calc.py", "test_calc.py"], ["commit", "-q", "-m", "buggy"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=where, check=True
+        )
+    return unified_diff("calc.py", BUGGY, FIXED)
+
+
+def test_a_fix_killed_between_writing_and_validating_ends_validated_never_half(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    patch = fix_repo(tmp_path)
+    draft = {
+        "root_cause": "add subtracts",
+        "fix_steps": ["add"],
+        "patch": patch,
+        "validation_commands": ["python -m pytest -q -p no:cacheprovider"],
+    }
+    fixer_calls: list[int] = []
+
+    def fixer(request: dict[str, Any]) -> Action:
+        fixer_calls.append(1)
+        return structured_reply(request, draft)
+
+    with FaultServer(default=fixer) as server:
+        env = {
+            **os.environ,
+            **{key.upper(): value for key, value in endpoint_settings(server).items()},
+            "AO_EXECUTOR_IDLE_S": "2",
+            "AO_ALLOW_WRITE": "true",
+            "AO_DRY_RUN": "false",
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        runs = RunStore(load_settings().ao_state_dir, lambda text: text)
+        pids: list[int | None] = []
+        try:
+            ticket = ao(tmp_path, env, "fix", "--error", "pytest.log", "--scope", ".", "--write", "--detach")
+            run_id = ticket["run_id"]
+            pids.append(executor_pid(ticket))
+            wait_for(lambda: (tmp_path / ".pytest-runs" / "1").exists(), 60, "the validation after the patch")
+            assert (tmp_path / "calc.py").read_text() == FIXED, "the patch was written before the validation"
+            os.kill(pids[0] or 0, signal.SIGKILL)
+            (tmp_path / "release").touch()  # the orphaned pytest of the killed executor may end now
+            wait_for(lambda: runs.get(run_id).status == "interrupted", 10, "the run to read interrupted")
+
+            resumed = ao(tmp_path, env, "runs", "resume", run_id)
+            pids.append(executor_pid(resumed))
+            view = ao(tmp_path, env, "runs", "watch", run_id, "--interval", "0.1")
+        finally:
+            for pid in pids:
+                stop(pid)
+    assert view["status"] == "succeeded", view["reason"]
+    assert view["output"]["status"] == "fixed" and view["output"]["applied"] is True, view["output"]
+    assert (tmp_path / "calc.py").read_text() == FIXED
+    assert len(fixer_calls) == 1, "the fixer was not asked again"
+    statuses = [(node["name"], node["status"]) for node in view["nodes"]]
+    assert ("ApplyFix", "succeeded") in statuses and ("ValidateFix", "succeeded") in statuses, statuses

@@ -12,10 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import BaseModel
+
 from agent_orchestrator.agents.models import FixDraft
+from agent_orchestrator.domain.steps import recorded_step
 from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.repo.patch_checks import PatchCheck, check_patch
-from agent_orchestrator.repo.patching import PatchedFile
+from agent_orchestrator.repo.patching import PatchedFile, PatchedStatus
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.fix_error.result import ChangedFile
 from agent_orchestrator.workflows.recorder import RunContext
@@ -42,19 +45,37 @@ class CheckDeps(Protocol):
     def scope_dir(self) -> Path: ...
 
 
+PatchedRow = tuple[str, PatchedStatus, str | None, str | None, tuple[int, ...]]
+
+
+class CheckedPatch(BaseModel):
+    """The patch check as a durable run records it (a resumed run must not check again: by then the
+    workspace may hold the patch it wrote)."""
+
+    checks: list[PatchCheck]
+    patched: list[PatchedRow]
+    refusal_rule: str | None
+
+
 async def check_fix_patch(state: CheckState, deps: CheckDeps) -> str | None:
     """Run the one patch check, recording each check as it finishes; the first failure's reason, or None."""
-    if state.draft is None:  # pragma: no cover - ProposeFix always sets it
+    draft = state.draft
+    if draft is None:  # pragma: no cover - ProposeFix always sets it
         raise RuntimeError("no patch was proposed")
-    result = await check_patch(
-        deps.runtime.safety, state.draft.patch, deps.scope_dir, listener=state.checks.append
-    )
+
+    async def check() -> CheckedPatch:
+        result = await check_patch(deps.runtime.safety, draft.patch, deps.scope_dir, listener=state.checks.append)
+        rows: list[PatchedRow] = [(p.path, p.status, p.before, p.after, p.offsets) for p in result.patched]
+        return CheckedPatch(checks=result.checks, patched=rows, refusal_rule=result.refusal_rule)
+
+    result = await recorded_step("check patch", check)
+    state.checks = list(result.checks)  # as they ran; on a replay, as recorded
     state.refusal_rule = result.refusal_rule
-    state.patched = result.patched
-    for patched in result.patched:
+    state.patched = [PatchedFile(*row) for row in result.patched]
+    for patched in state.patched:
         diff = unified_diff(patched.path, patched.before, patched.after)
         state.files[patched.path] = ChangedFile(path=patched.path, change=patched.status, diff=diff)
     skipped = [check.detail for check in result.checks if check.status == "skipped"]
     for detail in skipped:
         deps.run.warn(f"git apply --check did not run ({detail}); the exact in-process check stands")
-    return result.failure
+    return next((check.detail for check in result.checks if check.status == "failed"), None)
