@@ -64,11 +64,14 @@ class Runtime:
     def create(cls, settings: Settings | None = None, model_factory: ModelFactory | None = None) -> Runtime:
         settings = settings or load_settings()
         redact = Redactor(settings.secret_values())
+        # With AO_DATABASE_URL every store is in that PostgreSQL database (schema `ao`), else in the state dir.
+        url = None if settings.ao_database_url is None else settings.ao_database_url.get_secret_value()
         audit = AuditLog(
             settings.ao_state_dir,
             redact,
             retention_days=settings.ao_audit_retention_days,
             max_rows=settings.ao_audit_max_rows,
+            database_url=url,
         )
         workspace = settings.workspace_root
         safety = (
@@ -80,9 +83,9 @@ class Runtime:
             settings=settings,
             model_factory=model_factory or build_model,
             redact=redact,
-            profiles=ProfileStore(settings.ao_state_dir),
+            profiles=ProfileStore(settings.ao_state_dir, database_url=url),
             workspace_safety=safety,
             audit=audit,
-            runs=RunStore(settings.ao_state_dir, redact),
-            ledger=CallLedger(settings.ao_state_dir, redact),
+            runs=RunStore(settings.ao_state_dir, redact, database_url=url),
+            ledger=CallLedger(settings.ao_state_dir, redact, database_url=url),
         )

@@ -14,7 +14,8 @@ from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.runtime import Runtime
 
 models.ALLOW_MODEL_REQUESTS = False
-pytest_plugins = ["real_models"]  # `allow_model_requests` and `real_models`, for tests against the fault server
+# `allow_model_requests` and `real_models`, for tests against the fault server; `postgres_url`, a throwaway cluster
+pytest_plugins = ["real_models", "postgres"]
 
 _CONFIG_PREFIXES = ("LEADER_MODEL_", "WORKER_MODEL_", "LITELLM_", "AO_", "MCP_SERVER_", "OLLAMA_")
 _KEY_VARS = (*Settings.secret_variables(), "LOG_LEVEL")

@@ -15,8 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastmcp import Client
+from postgres import fresh_database
 from processes import ao_command, initialize_requests
 from scripted import CANARY_KEY, SEED, scripted_factory
 
@@ -32,10 +34,27 @@ CANARIES["WORKER_MODEL_API_KEY"] = CANARY_KEY  # the one the scripted worker ech
 SCRIPTED = ["--provider", "openai-compatible", "--base-url", "http://scripted.test/v1", "--seed", str(SEED)]
 
 
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """AO_DATABASE_URL with the canary as its password, on a fresh test database: every tool then runs on
+    PostgreSQL (which trusts the test connection, so the password only has to stay secret). None when the
+    machine has no PostgreSQL."""
+    try:
+        postgres_url = request.getfixturevalue("postgres_url")
+    except pytest.skip.Exception:
+        return None
+    fresh = fresh_database(postgres_url)
+    return fresh.replace("postgresql://postgres@", f"postgresql://postgres:{CANARIES['AO_DATABASE_URL']}@", 1)
+
+
 @pytest.fixture(autouse=True)
-def canaries(monkeypatch: pytest.MonkeyPatch, isolated_env: Path) -> None:
+def canaries(monkeypatch: pytest.MonkeyPatch, isolated_env: Path, request: pytest.FixtureRequest) -> None:
     for name, value in CANARIES.items():
         monkeypatch.setenv(name, value)
+    url = database_url(request)
+    if url is None:
+        monkeypatch.delenv("AO_DATABASE_URL")
+    else:
+        monkeypatch.setenv("AO_DATABASE_URL", url)
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     monkeypatch.setattr(commands, "MODEL_FACTORY", scripted_factory(SEED))
     # A repository file that prints a canary when tests run: command output must be redacted too.
@@ -193,3 +212,34 @@ def test_stdio_server_at_debug(isolated_env: Path) -> None:
     refused = results["interview_worker"]
     assert refused["isError"] and "WORKER_MODEL_API_KEY" in refused["content"][0]["text"]
     assert "DEBUG" in output, "the server logs at DEBUG"
+
+
+async def test_a_background_run_leaks_nothing_into_the_engine(isolated_env: Path) -> None:
+    """The durable engine stores inputs, step values and results: redacted JSON, in SQLite or PostgreSQL."""
+    settings = load_settings()
+    runtime = Runtime.create(settings, scripted_factory(SEED))
+    arguments = {"provider": "openai-compatible", "model": "secret-echo", "base_url": "http://scripted.test/v1"}
+    async with Client(create_server(runtime, may_execute=True)) as client:
+        ticket = await client.call_tool("start_run", {"tool": "interview_worker", "arguments": arguments})
+        run_id = (ticket.structured_content or {})["run_id"]
+        with anyio.fail_after(60):
+            while True:
+                view = await client.call_tool("get_run", {"run_id": run_id})
+                if (view.structured_content or {})["status"] not in ("queued", "running"):
+                    break
+                await anyio.sleep(0.1)
+    assert (view.structured_content or {})["status"] == "succeeded"
+    assert_no_canary(json.dumps(view.structured_content), "get_run of a background run")
+    assert_no_canary(state_dir_text(isolated_env / ".ao"), "the state dir")
+    if settings.ao_database_url is not None:
+        import psycopg
+
+        with psycopg.connect(settings.ao_database_url.get_secret_value()) as db:
+            tables = db.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('dbos', 'ao')"
+            ).fetchall()
+            dumped = "\n".join(
+                str(db.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()) for schema, table in tables
+            )
+        assert "workflow_status" in str(tables) and run_id in dumped
+        assert_no_canary(dumped, "the PostgreSQL tables")

@@ -26,11 +26,20 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel, Field
 
+from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import RunStatus
-from agent_orchestrator.durable.database import APP_VERSION, QUEUE, RESULT_POLL_S, WORKFLOW_NAME, EngineDatabase
+from agent_orchestrator.durable.database import (
+    APP_VERSION,
+    QUEUE,
+    RESULT_POLL_S,
+    WORKFLOW_NAME,
+    EngineDatabase,
+    queue_for,
+)
 from agent_orchestrator.durable.jobs import job_for
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.runtime import Runtime
+from agent_orchestrator.store.atomic import ensure_state_dir
 from agent_orchestrator.store.runs import RunRecord
 
 if TYPE_CHECKING:
@@ -67,6 +76,7 @@ class DurableRuns:
         self._executor_task: asyncio.Task[None] | None = None
         self._stop = anyio.Event()
         self._background: set[asyncio.Task[None]] = set()
+        self._listeners: dict[str, ProgressCallback] = {}  # blocking callers here, by run id
         self._lock: ExecutorLock | None = None
         self._client: DBOSClient | None = None
         self._starting = anyio.Lock()
@@ -123,8 +133,13 @@ class DurableRuns:
 
     # --- start ------------------------------------------------------------------------------------
 
-    async def start(self, tool: str, arguments: dict[str, Any]) -> RunTicket:
-        """Queue `tool`'s workflow with `arguments` (checked now, as the tool checks them); returns at once."""
+    async def start(
+        self, tool: str, arguments: dict[str, Any], *, listener: ProgressCallback | None = None
+    ) -> RunTicket:
+        """Queue `tool`'s workflow with `arguments` (checked now, as the tool checks them); returns at once.
+
+        `listener` hears the run's progress when this process executes it.
+        """
         job = job_for(tool)
         checked = job.validate(arguments)
         repository = getattr(checked, "repository", None)
@@ -135,20 +150,24 @@ class DurableRuns:
         run_id = self.runtime.runs.create(
             job.workflow, checked.model_dump(exclude_none=True), status="queued", engine="dbos", workspace=root
         )
+        if listener is not None:
+            self._listeners[run_id] = listener
+        repository = None if target.workspace_safety is None else target.workspace_safety.root
+        queue = queue_for(self.database, self.runtime.settings, repository)
         try:
-            await self._enqueue(run_id, tool, checked.model_dump(mode="json"))
+            await self._enqueue(run_id, queue, tool, checked.model_dump(mode="json"))
         except BaseException as exc:
             self.runtime.runs.finish(run_id, "failed", f"it could not be queued: {exc}", {}, {})
             raise
         executor = await self.ensure_executor()
         return _ticket(run_id, job.workflow, executor)
 
-    async def _enqueue(self, run_id: str, tool: str, arguments: dict[str, Any]) -> None:
+    async def _enqueue(self, run_id: str, queue: str, tool: str, arguments: dict[str, Any]) -> None:
         from dbos import EnqueueOptions
 
         options: EnqueueOptions = {
             "workflow_name": WORKFLOW_NAME,
-            "queue_name": QUEUE,
+            "queue_name": queue,
             "workflow_id": run_id,
             "app_version": APP_VERSION,
         }
@@ -168,6 +187,8 @@ class DurableRuns:
         async with self._starting:
             if self._executor is not None:
                 return "this server"
+            if self.database.shared:
+                return await self._ensure_shared_executor()
             from agent_orchestrator.durable.executor import ExecutorLock
 
             if self._lock is None:
@@ -181,6 +202,20 @@ class DurableRuns:
             idle = self.runtime.settings.ao_executor_idle_s
             return f"a background executor (pid {pid}; it exits after {idle:g} s idle)"
 
+    async def _ensure_shared_executor(self) -> str:
+        """Shared database: execute here if this is a server; else any live executor of the database will."""
+        from agent_orchestrator.durable.liveness import live_executors
+
+        if self.may_execute and self._serving:
+            await self._execute_here()
+            return "this server"
+        alive = await anyio.to_thread.run_sync(live_executors, self.database.url)
+        if alive:
+            return f"one of the {alive} executors of {self.database.describe()}"
+        pid = spawn_executor(self.runtime)
+        idle = self.runtime.settings.ao_executor_idle_s
+        return f"a background executor (pid {pid}; no other was alive; it exits after {idle:g} s idle)"
+
     async def _execute_here(self) -> None:
         """Launch the executor in its own task and wait until it runs (or failed to start: raised here)."""
         from agent_orchestrator.durable.executor import running
@@ -188,7 +223,7 @@ class DurableRuns:
         ready = anyio.Event()
 
         async def execute() -> None:
-            async with running(self.runtime) as executor:
+            async with running(self.runtime, self._listeners) as executor:
                 self._executor = executor
                 ready.set()
                 await self._stop.wait()
@@ -228,14 +263,14 @@ class DurableRuns:
         """Continue a cancelled or interrupted run from its last recorded step (same run id); a failed one is
         retried from the step that failed, as a new run."""
         record = self._durable_record(run_id)
-        status = await self._engine_status(record.run_id)
+        status, queue = await self._engine_status(record.run_id)
         if status is None:
             raise UsageError(
                 f"run {record.run_id} is no longer in the durable engine (its engine records were pruned after "
                 f"AO_ENGINE_RETENTION_DAYS); start it again"
             )
         if status == "ERROR":
-            return await self._retry(record)
+            return await self._retry(record, queue)
         if status == "SUCCESS":
             raise UsageError(f"run {record.run_id} finished ({record.status}); start a new run to do it again")
         if record.status in ("queued", "running"):
@@ -243,11 +278,11 @@ class DurableRuns:
                 f"run {record.run_id} is {record.status}; there is nothing to resume (`get_run` polls it)"
             )
         self.runtime.runs.requeue(record.run_id, "resumed by request")
-        await self.client().resume_workflow_async(record.run_id, queue_name=QUEUE)
+        await self.client().resume_workflow_async(record.run_id, queue_name=queue)
         executor = await self.ensure_executor()
         return _ticket(record.run_id, record.workflow, executor)
 
-    async def _retry(self, record: RunRecord) -> RunTicket:
+    async def _retry(self, record: RunRecord, queue: str) -> RunTicket:
         """A failed run forked from its first failed step (the steps before it are kept, not paid again)."""
         from dbos import SetWorkflowID
 
@@ -264,16 +299,19 @@ class DurableRuns:
         )
         with SetWorkflowID(new_id):
             await self.client().fork_workflow_async(
-                record.run_id, start_step, application_version=APP_VERSION, queue_name=QUEUE
+                record.run_id, start_step, application_version=APP_VERSION, queue_name=queue
             )
         executor = await self.ensure_executor()
         return _ticket(new_id, record.workflow, executor, retry_of=record.run_id)
 
-    async def _engine_status(self, run_id: str) -> str | None:
+    async def _engine_status(self, run_id: str) -> tuple[str | None, str]:
+        """The engine's status of the run and its queue (the queue it was tagged with when submitted)."""
         found = await self.client().list_workflows_async(
             workflow_ids=[run_id], load_input=False, load_output=False
         )
-        return found[0].status if found else None
+        if not found:
+            return None, QUEUE
+        return found[0].status, found[0].queue_name or QUEUE
 
     def _durable_record(self, run_id: str) -> RunRecord:
         record = self.runtime.runs.get(run_id.strip())
@@ -284,13 +322,57 @@ class DurableRuns:
             )
         return record
 
-    # --- waiting ----------------------------------------------------------------------------------
+    # --- blocking calls ---------------------------------------------------------------------------
 
-    async def result(self, run_id: str) -> dict[str, Any]:
-        """Wait for a run's result (its workflow's result as data); its failure re-raised as recorded."""
-        handle: Any = await self.client().retrieve_workflow_async(run_id)
-        output: dict[str, Any] = await handle.get_result(polling_interval_sec=RESULT_POLL_S)
-        return output
+    async def run(
+        self, tool: str, arguments: dict[str, Any], progress: ProgressCallback | None
+    ) -> dict[str, Any] | None:
+        """Run `tool` durably and wait for its result (a server's blocking tool call), or None when this
+        process cannot execute runs (then the caller runs it inline, as before).
+
+        A crash or restart of the server does not lose the run: the next executor resumes it, and
+        `get_run` has its result. A caller that gives up (the host cancels the call) cancels the run.
+        """
+        if not self.may_execute or await self.ensure_executor() != "this server":
+            return None
+        # The run reports from the executor's task; the caller's progress is sent from the caller's own
+        # (an MCP context's progress needs its request), so reports cross over a bounded stream.
+        send, receive = anyio.create_memory_object_stream[tuple[int, int, str]](64)
+
+        async def relay(done: int, total: int, message: str) -> None:
+            with contextlib.suppress(anyio.WouldBlock, anyio.BrokenResourceError):
+                send.send_nowait((done, total, message))
+
+        ticket = await self.start(tool, arguments, listener=relay)
+        output: dict[str, Any] = {}
+        failure: Exception | None = None
+        try:
+            async with anyio.create_task_group() as group:
+
+                async def report() -> None:
+                    async for done, total, message in receive:
+                        if progress is not None:
+                            await progress(done, total, message)
+
+                group.start_soon(report)
+                try:
+                    handle: Any = await self.client().retrieve_workflow_async(ticket.run_id)
+                    output = await handle.get_result(polling_interval_sec=RESULT_POLL_S)
+                except Exception as exc:  # raised as itself below, not inside the task group's exception group
+                    failure = exc
+                finally:
+                    send.close()
+            if failure is not None:
+                raise failure
+            return output
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self.client().cancel_workflow_async(ticket.run_id)
+            raise
+        finally:
+            send.close()
+            receive.close()
+            self._listeners.pop(ticket.run_id, None)
 
 
 def _ticket(run_id: str, workflow: str, executor: str, retry_of: str | None = None) -> RunTicket:
@@ -307,6 +389,7 @@ def _ticket(run_id: str, workflow: str, executor: str, retry_of: str | None = No
 def spawn_executor(runtime: Runtime) -> int:
     """Start `ao executor` in its own session (it outlives this process), logging to the state dir; its pid."""
     state_dir = runtime.settings.ao_state_dir
+    ensure_state_dir(state_dir)
     log_path = state_dir / EXECUTOR_LOG
     descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:

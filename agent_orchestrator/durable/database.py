@@ -13,6 +13,7 @@ recorded step; this one about 2 ms).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import sqlite3
@@ -32,7 +33,8 @@ APP_NAME = "agent-orchestrator"
 # Bump only when a run recorded by an older version could no longer replay on this code.
 APP_VERSION = "ao-durable-1"
 ENGINE_FILE = "dbos.sqlite3"
-QUEUE = "ao-runs"
+QUEUE = "ao-runs"  # embedded: the one queue
+ANY_WORKSPACE_QUEUE = "ao-any"  # shared: runs that need no workspace (an interview)
 WORKFLOW_NAME = "ao.run"  # the one durable workflow (durable/engine.py): it runs any workflow job
 QUEUE_POLL_S = 0.05  # enqueue-to-start latency: ~40 ms (DBOS's default 1 s polling gave ~800 ms)
 RESULT_POLL_S = 0.05
@@ -60,6 +62,29 @@ class EngineDatabase:
 
         url = make_url(self.url)
         return f"postgresql://{url.host}:{url.port or 5432}/{url.database}"
+
+
+def queue_for(database: EngineDatabase, settings: Settings, repository: Path | None) -> str:
+    """The queue a run goes on. Embedded: the one queue. Shared: one per workspace root, so a run executes
+    only on executors configured with that root (its workspace, or the AO_ALLOWED_ROOTS entry holding the
+    repository): the same path on every machine that serves it."""
+    if not database.shared:
+        return QUEUE
+    if repository is None:
+        return ANY_WORKSPACE_QUEUE
+    root = next((root for root in settings.allowed_roots if repository.is_relative_to(root)), repository)
+    return workspace_queue(root)
+
+
+def workspace_queue(root: Path) -> str:
+    return "ao-ws-" + hashlib.sha256(str(root).encode()).hexdigest()[:12]
+
+
+def queues_served(database: EngineDatabase, settings: Settings) -> list[str]:
+    """The queues an executor with these settings takes runs from."""
+    if not database.shared:
+        return [QUEUE]
+    return [ANY_WORKSPACE_QUEUE, *(workspace_queue(root) for root in settings.allowed_roots)]
 
 
 def quiet_dbos(level: str = "WARNING") -> None:

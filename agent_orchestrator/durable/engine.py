@@ -41,6 +41,7 @@ class ExecutorHost:
 
     runtime: Runtime
     listeners: dict[str, ProgressCallback] = field(default_factory=dict[str, ProgressCallback])
+    stopping: str | None = None  # why this executor stops: its runs in flight end interrupted (resumable)
     scopes: dict[str, anyio.CancelScope] = field(default_factory=dict[str, anyio.CancelScope])
 
     def progress_of(self, run_id: str) -> ProgressCallback:
@@ -122,7 +123,7 @@ async def execute_run(run_id: str, tool: str, arguments: dict[str, Any]) -> dict
     with anyio.CancelScope() as scope:
         executor.scopes[run_id] = scope
         try:
-            with adopted(run_id, DbosJournal):
+            with adopted(run_id, DbosJournal, lambda: executor.stopping):
                 result = await job.run(executor.runtime, checked, executor.progress_of(run_id))
         finally:
             executor.scopes.pop(run_id, None)

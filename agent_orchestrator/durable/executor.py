@@ -13,18 +13,28 @@ one cancelled from another process (`ao runs cancel`) is stopped at once, not at
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import time
 from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO
 
 import anyio
 
-from agent_orchestrator.durable.database import QUEUE, QUEUE_POLL_S, EngineDatabase, dbos_config
+from agent_orchestrator.domain.progress import ProgressCallback
+from agent_orchestrator.durable.database import (
+    APP_VERSION,
+    QUEUE_POLL_S,
+    EngineDatabase,
+    dbos_config,
+    queues_served,
+)
+from agent_orchestrator.durable.liveness import Liveness, new_executor_id
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.atomic import ensure_state_dir
 
@@ -77,35 +87,76 @@ class ExecutorLock:
 class Executor:
     """DBOS launched in this process, running the run queue, with its runs watched for cancels."""
 
-    def __init__(self, runtime: Runtime, executor_id: str = EMBEDDED_EXECUTOR_ID) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        executor_id: str = EMBEDDED_EXECUTOR_ID,
+        listeners: dict[str, ProgressCallback] | None = None,
+    ) -> None:
         self.runtime = runtime
+        self.listeners = {} if listeners is None else listeners
         self.executor_id = executor_id
         self.database = EngineDatabase.of(runtime.settings)
         self.launched_at: float | None = None
+        self.liveness: Liveness | None = None
 
     async def launch(self) -> None:
         from dbos import DBOS
 
         from agent_orchestrator.durable import engine  # registers ao.run before launch
 
-        engine.set_host(engine.ExecutorHost(self.runtime))
+        engine.set_host(engine.ExecutorHost(self.runtime, self.listeners))
+        if self.database.shared:  # a unique id, registered and locked before it takes any run
+            self.executor_id = new_executor_id()
+            self.liveness = Liveness(
+                self.database.url,
+                self.executor_id,
+                APP_VERSION,
+                DBOS._recover_pending_workflows,  # pyright: ignore[reportPrivateUsage] - dbos pinned to 3.4
+                _declared_dead,
+            )
+            await anyio.to_thread.run_sync(self.liveness.register)
+        queues = queues_served(self.database, self.runtime.settings)
+        # Registered before launch, so the queue manager polls them from its first round (else ~1 s later).
+        await anyio.to_thread.run_sync(self._register_queues, queues)
         DBOS(config=dbos_config(self.database, self.executor_id, self.runtime.redact))
-        DBOS.launch()  # recovers this executor id's pending runs (a dead predecessor's)
-        await DBOS.register_queue_async(
-            QUEUE,
-            worker_concurrency=self.runtime.settings.ao_executor_concurrency,
-            polling_interval_sec=QUEUE_POLL_S,
-            on_conflict="always_update",
-        )
+        if self.database.shared:
+            DBOS.listen_queues(queues)  # only runs tagged with a workspace this executor has
+        DBOS.launch()  # recovers this executor id's pending runs (embedded: a dead predecessor's)
         self.launched_at = time.monotonic()
+
+    def _register_queues(self, queues: list[str]) -> None:
+        from agent_orchestrator.durable.database import client
+
+        engine_client = client(self.database, self.runtime.redact)
+        try:
+            for queue in queues:
+                engine_client.register_queue(
+                    queue,
+                    worker_concurrency=self.runtime.settings.ao_executor_concurrency,
+                    polling_interval_sec=QUEUE_POLL_S,
+                    on_conflict="always_update",
+                )
+        finally:
+            engine_client.destroy()
 
     def destroy(self) -> None:
         from dbos import DBOS
 
         from agent_orchestrator.durable import engine
 
+        # Runs in flight stop with the executor: interrupted (resumable), not cancelled.
+        engine.host().stopping = (
+            "its executor stopped before it finished (resumable: the next executor resumes it)"
+        )
         with contextlib.suppress(Exception):
             DBOS.destroy(workflow_completion_timeout_sec=0)
+        # DBOS made its own thread pool the loop's default and has shut it down: give the loop a live one.
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(thread_name_prefix="ao-"))
+        if self.liveness is not None:
+            self.liveness.close()
+            self.liveness = None
         engine.set_host(None)
         self.launched_at = None
 
@@ -123,22 +174,47 @@ class Executor:
                     scope.cancel()
             await anyio.sleep(WATCH_S)
 
-    async def busy(self) -> bool:
-        """Whether any run is queued or running (on any executor of this database)."""
+    async def prune(self) -> None:
+        """Delete the engine's rows of runs past AO_ENGINE_RETENTION_DAYS, now and every hour."""
         from dbos import DBOS
 
+        from agent_orchestrator.durable.retention import PRUNE_EVERY_S, prune_engine
+
+        while True:
+            try:
+                deleted = await prune_engine(DBOS, self.runtime.settings.ao_engine_retention_days)
+                if deleted:
+                    logger.info("pruned the engine's records of %d ended runs", deleted)
+            except Exception:  # retention is housekeeping: never stop the executor for it
+                logger.exception("could not prune the engine's records")
+            await anyio.sleep(PRUNE_EVERY_S)
+
+    async def busy(self) -> bool:
+        """Whether any run is queued or running (here, or on any executor of this database)."""
+        from dbos import DBOS
+
+        from agent_orchestrator.durable import engine
+
+        if engine.host().scopes:
+            return True
         active = await DBOS.list_workflows_async(status=ACTIVE, load_input=False, load_output=False, limit=1)
         return bool(active)
 
 
 @asynccontextmanager
-async def running(runtime: Runtime) -> AsyncGenerator[Executor]:
-    """This process as an executor for the duration of the block (the caller holds the lock)."""
-    executor = Executor(runtime)
+async def running(
+    runtime: Runtime, listeners: dict[str, ProgressCallback] | None = None
+) -> AsyncGenerator[Executor]:
+    """This process as an executor for the duration of the block (the caller holds the lock); `listeners`
+    hear the progress of runs by id (blocking callers in this process)."""
+    executor = Executor(runtime, listeners=listeners)
     await executor.launch()
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(executor.watch)
+            group.start_soon(executor.prune)
+            if executor.liveness is not None:
+                group.start_soon(executor.liveness.run)
             try:
                 yield executor
             finally:
@@ -147,27 +223,47 @@ async def running(runtime: Runtime) -> AsyncGenerator[Executor]:
         executor.destroy()
 
 
+def _declared_dead() -> None:
+    """Another executor presumed this one dead and took up its runs: stop now, doing nothing more."""
+    os._exit(75)
+
+
 async def serve(runtime: Runtime, idle_s: float | None) -> int:
     """`ao executor`: run the queue until stopped, or until idle for `idle_s`; an exit code.
 
-    Exits 0 at once when another process already is the executor. To exit when idle it releases
-    the lock and then looks for work once more, so a run queued meanwhile is never stranded: its
-    submitter either saw the lock held (this process takes it back) or started a new executor.
+    Embedded, it exits 0 at once when another process already is the executor. To exit when idle it
+    releases the lock and then looks for work once more, so a run queued meanwhile is never stranded:
+    its submitter either saw the lock held (this process takes it back) or started a new executor.
+    With a shared database there is no lock: every executor of the database serves its queues.
     """
+    if EngineDatabase.of(runtime.settings).shared:
+        await _until_idle(runtime, idle_s)
+        return 0
     lock = ExecutorLock(runtime.settings.ao_state_dir)
     if not lock.acquire():
         logger.info("another process is the executor of %s", runtime.settings.ao_state_dir)
         return 0
     while True:
-        async with running(runtime) as executor:
-            idle_since = time.monotonic()
-            while idle_s is None or time.monotonic() - idle_since < idle_s:
-                if await executor.busy():
-                    idle_since = time.monotonic()
-                await anyio.sleep(0.2)
+        await _until_idle(runtime, idle_s)
         lock.release()
         if not await pending_work(runtime) or not lock.acquire():
             return 0
+
+
+async def _until_idle(runtime: Runtime, idle_s: float | None) -> None:
+    """Execute until no run was queued or running for `idle_s` (None: until stopped).
+
+    Work is looked for before the clock is read: a loop that was busy past `idle_s` (a run's first
+    imports) must not take that for idleness and stop with a run in flight.
+    """
+    async with running(runtime) as executor:
+        idle_since = time.monotonic()
+        while True:
+            if await executor.busy():
+                idle_since = time.monotonic()
+            elif idle_s is not None and time.monotonic() - idle_since >= idle_s:
+                return
+            await anyio.sleep(0.2)
 
 
 async def pending_work(runtime: Runtime) -> bool:

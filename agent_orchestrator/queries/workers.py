@@ -126,7 +126,7 @@ def list_workers(runtime: Runtime) -> WorkerList:
                 latency_p95_ms=profile.reliability.latency_p95_ms,
             )
         )
-    return WorkerList(workers=summaries, profiles_file=str(runtime.profiles.path))
+    return WorkerList(workers=summaries, profiles_file=runtime.profiles.location)
 
 
 def get_worker_profile(runtime: Runtime, worker_id: str) -> WorkerProfileView:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from agent_orchestrator.domain.progress import ProgressCallback
+from agent_orchestrator.durable.control import DurableRuns
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
@@ -50,7 +51,14 @@ def progress_of(ctx: Context) -> ProgressCallback:
     return report
 
 
-def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
+def given(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments a caller gave (the defaults apply to the others when the run executes)."""
+    return {key: value for key, value in arguments.items() if value is not None}
+
+
+def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> None:
+    """The workflow tools; in a server that executes runs (`ao mcp serve`), each model workflow runs durably
+    (`DurableRuns.run`: a restart resumes it), else inline."""
     edge = at_edge(runtime.redact)
 
     @server.tool(
@@ -96,6 +104,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         file and line, plus withheld sensitive files. Read-only. If the reviewer fails: status partial, the
         analysis kept; if its text is placeholder, unrelated to the diff or echoes injected instructions:
         needs_attention, with reasons. Fails on a bad range or a path the policy refuses."""
+        arguments = {"diff_range": diff_range, "diff_file": diff_file, "files": files, "repository": repository}
+        if (output := await durable.run("review", given(arguments), progress_of(ctx))) is not None:
+            return ReviewResult.model_validate(output)
         from agent_orchestrator.workflows.review.graph import review as run_review
 
         return await run_review(
@@ -120,6 +131,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         the saved profiles, risks, validation. Cost: 1-2 leader model calls. Read-only. Fails without a
         leader model, or when the plan fails its checks twice. A plan restating the goal, with placeholder
         text or echoing injected instructions: needs_attention, with reasons."""
+        arguments = {"goal": goal, "context_files": context_files, "repository": repository}
+        if (output := await durable.run("plan", given(arguments), progress_of(ctx))) is not None:
+            return PlanResult.model_validate(output)
         from agent_orchestrator.workflows.planning import plan as run_plan
 
         return await run_plan(
@@ -149,6 +163,16 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         leader accepts, revises (max 3) or rejects. Returns succeeded|partial|failed with per-step outputs
         and patches; dry-run unless write. Cost: leader and worker model calls per step (may interview
         the configured worker first)."""
+        arguments = {
+            "goal": goal,
+            "scope": scope,
+            "context_files": context_files,
+            "worker_profile": worker_profile,
+            "write": write,
+            "repository": repository,
+        }
+        if (output := await durable.run("run_leader_worker", given(arguments), progress_of(ctx))) is not None:
+            return LeaderWorkerResult.model_validate(output)
         from agent_orchestrator.workflows.leader_worker.graph import leader_worker
 
         return await leader_worker(
@@ -183,6 +207,14 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime) -> None:
         and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot,
         apply, validate, restore every file if validation fails. Cost: fixer model calls. Fails on paths
         outside the workspace."""
+        arguments = {
+            "error_log": error_log,
+            "scope": scope,
+            "write": write or bool(apply),
+            "repository": repository,
+        }
+        if (output := await durable.run("fix_error", given(arguments), progress_of(ctx))) is not None:
+            return FixResult.model_validate(output)
         from agent_orchestrator.workflows.fix_error.graph import fix_error as run_fix
 
         return await run_fix(

@@ -1,4 +1,5 @@
-"""The audit log: every command, write and policy decision, redacted, in SQLite under the state dir.
+"""The audit log: every command, write and policy decision, redacted, in SQLite under the state dir
+(or in PostgreSQL with AO_DATABASE_URL, one log for every process).
 
 Retention is bounded by age and by row count, pruned on every write, so the log cannot grow
 without limit on a busy server.
@@ -15,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent_orchestrator.store.sqlite import Redact, SqliteFile
+from agent_orchestrator.store.database import Redact, open_database
 
 AUDIT_FILE = "audit.sqlite3"
 Kind = Literal["command", "write", "path", "policy"]
@@ -52,10 +53,16 @@ class AuditLog:
     """Append-only decision log with bounded retention; every text field passes through redaction."""
 
     def __init__(
-        self, state_dir: Path, redact: Redact, *, retention_days: float = 30.0, max_rows: int = 50_000
+        self,
+        state_dir: Path,
+        redact: Redact,
+        *,
+        retention_days: float = 30.0,
+        max_rows: int = 50_000,
+        database_url: str | None = None,
     ) -> None:
-        self._db = SqliteFile(state_dir / AUDIT_FILE, _SCHEMA)
-        self.path = self._db.path
+        self.path = state_dir / AUDIT_FILE  # with `database_url`, only where the file would be
+        self._db = open_database(database_url, self.path, _SCHEMA)
         self._redact = redact
         self._retention_s = retention_days * 86_400
         self._max_rows = max_rows
@@ -92,7 +99,7 @@ class AuditLog:
 
     def recent(self, limit: int = 100) -> list[AuditRecord]:
         """The newest records first."""
-        if not self.path.exists():
+        if not self._db.exists():
             return []
         with self._db.transaction() as db:
             rows = db.execute(

@@ -1,8 +1,9 @@
 """The call ledger: every model call of every run and interview, failed ones too, one row each.
 
-Kept in the run database (`runs.sqlite3`), written as each call ends (so a crash loses at most
-the call in flight), read by `get_run` (per-model usage), the spending caps (what was spent today
-and this month) and `ao usage` (spend by model, role and workflow over a period).
+Kept in the run database (`runs.sqlite3`, or PostgreSQL with AO_DATABASE_URL), written as each call
+ends (so a crash loses at most the call in flight), read by `get_run` (per-model usage), the spending
+caps (what was spent today and this month) and `ao usage` (spend by model, role and workflow over a
+period).
 
 A call carrying a `call_id` is recorded once: a durable run replayed after a crash may add the same
 call again, and that second add is a no-op (a UNIQUE index on `call_id`; calls without one, NULL,
@@ -11,7 +12,6 @@ are never deduplicated).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +20,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent_orchestrator.domain.calls import CallRecord, CallTotals
+from agent_orchestrator.store.database import MigrationConnection, Redact, open_database
 from agent_orchestrator.store.runs import RUNS_FILE
-from agent_orchestrator.store.sqlite import Redact, SqliteFile
 
 UsageGrouping = Literal["model", "role", "workflow"]
 _COLUMNS = (
@@ -41,10 +41,9 @@ CREATE INDEX IF NOT EXISTS model_calls_run ON model_calls (run_id);
 """
 
 
-def _migrate(db: sqlite3.Connection) -> None:
+def _migrate(db: MigrationConnection) -> None:
     """Add `call_id` to a ledger created before it existed, then make it unique (NULLs excepted)."""
-    present = {row[1] for row in db.execute("PRAGMA table_info(model_calls)")}
-    if "call_id" not in present:
+    if "call_id" not in db.columns("model_calls"):
         db.execute("ALTER TABLE model_calls ADD COLUMN call_id TEXT")
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS model_calls_call_id ON model_calls (call_id)")
 
@@ -75,12 +74,12 @@ def period_start(now: datetime, period: Literal["day", "month"]) -> datetime:
 
 
 class CallLedger:
-    """Appends and sums call records; thread-safe within a process, SQLite-locked across processes."""
+    """Appends and sums call records; thread-safe within a process, database-locked across processes."""
 
-    def __init__(self, state_dir: Path, redact: Redact) -> None:
-        # The same file as the run store's, with its own tables: each SqliteFile prepares (creates and
+    def __init__(self, state_dir: Path, redact: Redact, *, database_url: str | None = None) -> None:
+        # The same database as the run store's, with its own tables: each store prepares (creates and
         # migrates) its own schema once per instance, so both are migrated whichever opens first.
-        self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA, _migrate)
+        self._db = open_database(database_url, state_dir / RUNS_FILE, _SCHEMA, _migrate)
         self._redact = redact
 
     def add(self, run_id: str, workflow: str, call: CallRecord) -> None:
@@ -89,8 +88,8 @@ class CallLedger:
         reason = None if call.fallback_reason is None else self._redact(call.fallback_reason)[:1000]
         with self._db.transaction() as db:
             db.execute(
-                f"INSERT OR IGNORE INTO model_calls (run_id, workflow, {_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO model_calls (run_id, workflow, {_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     run_id,
                     workflow,
@@ -131,8 +130,10 @@ class CallLedger:
         column = {"model": "model_id", "role": "role", "workflow": "workflow"}[by]
         with self._db.transaction() as db:
             rows = db.execute(
-                f"SELECT {column}, COUNT(*), SUM(error IS NOT NULL), SUM(MAX(attempts - 1, 0)), SUM(requests), "
-                "SUM(input_tokens), SUM(output_tokens), SUM(cost_usd), SUM(cost_usd IS NULL AND requests > 0) "
+                f"SELECT {column}, COUNT(*), COUNT(error), "
+                "SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), "
+                "SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(cost_usd), "
+                "SUM(CASE WHEN cost_usd IS NULL AND requests > 0 THEN 1 ELSE 0 END) "
                 f"FROM model_calls WHERE started >= ? AND started < ? GROUP BY {column} "
                 "ORDER BY COALESCE(SUM(cost_usd), 0) DESC, COUNT(*) DESC",
                 (since.timestamp(), until.timestamp()),
@@ -154,7 +155,8 @@ def _record(row: Sequence[object]) -> CallRecord:
     return CallRecord.model_validate(dict(zip(names, row, strict=True)))
 
 
-def _usage_row(row: sqlite3.Row | Sequence[object]) -> UsageRow:
+def _usage_row(row: Sequence[object]) -> UsageRow:
+    """One grouped row (PostgreSQL sums integers as numeric: `int` takes a Decimal too)."""
     key, calls, failed, retries, requests, tokens_in, tokens_out, cost, unpriced = row
     return UsageRow(
         key=str(key),

@@ -1,6 +1,7 @@
 """Runs as records: every workflow run, its nodes with timings, its outcome and its artifacts.
 
-SQLite under the state dir. Inputs and everything stored are redacted first. Large outputs live
+SQLite under the state dir, or PostgreSQL shared by every process with AO_DATABASE_URL (see
+`store.database`). Inputs and everything stored are redacted first. Large outputs live
 in artifacts fetched by id, so no tool result has to carry them.
 
 Each run records the process running it (`ProcessIdentity`: host, pid, and on Linux its start
@@ -24,7 +25,6 @@ import hashlib
 import json
 import math
 import secrets
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -35,8 +35,8 @@ from pydantic import BaseModel
 
 from agent_orchestrator.domain.status import RunStatus, ShownRunStatus, values_of
 from agent_orchestrator.errors import NotFoundError, StoreCorruptError, UsageError
+from agent_orchestrator.store.database import MigrationConnection, Redact, open_database
 from agent_orchestrator.store.process import ProcessIdentity
-from agent_orchestrator.store.sqlite import Redact, SqliteFile
 
 RUNS_FILE = "runs.sqlite3"
 _STATUSES: frozenset[str] = frozenset(values_of(RunStatus))
@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS nodes (
 );
 CREATE TABLE IF NOT EXISTS artifacts (
     run_id TEXT NOT NULL, artifact_id TEXT NOT NULL, name TEXT NOT NULL, media_type TEXT NOT NULL,
-    content TEXT NOT NULL, PRIMARY KEY (run_id, artifact_id)
+    content TEXT NOT NULL, seq INTEGER, PRIMARY KEY (run_id, artifact_id)
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
@@ -83,19 +83,24 @@ _RECORD_COLUMNS = f"{_SUMMARY_COLUMNS}, inputs, result, usage"
 _DATA = len(_SUMMARY_COLUMNS.split(","))  # where inputs, result and usage start in a record row
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a file created by an older version up to date: the columns added since, and node keys.
+def _migrate(db: MigrationConnection) -> None:
+    """Bring a file created by an older version up to date: the columns added since, node keys, and
+    the order of artifacts.
 
-    Old nodes get `legacy:<seq>` as their key, then (run_id, node_key) is made unique.
+    Old nodes get `legacy:<seq>` as their key, then (run_id, node_key) is made unique. Old artifacts
+    keep their order (the `seq` added for them is their SQLite rowid: only SQLite files predate it).
     """
-    present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    present = db.columns("runs")
     for name, kind in _ADDED_RUN_COLUMNS.items():
         if name not in present:
             db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
-    if "node_key" not in {row[1] for row in db.execute("PRAGMA table_info(nodes)")}:
+    if "node_key" not in db.columns("nodes"):
         db.execute("ALTER TABLE nodes ADD COLUMN node_key TEXT")
         db.execute("UPDATE nodes SET node_key = 'legacy:' || seq")
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS nodes_key ON nodes (run_id, node_key)")
+    if "seq" not in db.columns("artifacts"):
+        db.execute("ALTER TABLE artifacts ADD COLUMN seq INTEGER")
+        db.execute("UPDATE artifacts SET seq = rowid")
 
 
 class NodeRecord(BaseModel):
@@ -293,11 +298,16 @@ def _node(row: Sequence[object]) -> NodeRecord:
 
 
 class RunStore:
-    """Writes and reads run records; thread-safe within a process, SQLite-locked across processes."""
+    """Writes and reads run records; thread-safe within a process, database-locked across processes.
 
-    def __init__(self, state_dir: Path, redact: Redact) -> None:
-        self._db = SqliteFile(state_dir / RUNS_FILE, _SCHEMA, _migrate)
-        self.path = self._db.path
+    With `database_url` (AO_DATABASE_URL) the records are in that PostgreSQL database; `path` is then
+    only where the SQLite file would be, and `location` says where they are.
+    """
+
+    def __init__(self, state_dir: Path, redact: Redact, *, database_url: str | None = None) -> None:
+        self.path = state_dir / RUNS_FILE
+        self._db = open_database(database_url, self.path, _SCHEMA, _migrate)
+        self.location = self._db.describe()
         self._redact = redact
 
     def _json(self, value: Mapping[str, Any]) -> str:
@@ -323,31 +333,31 @@ class RunStore:
         run_id = run_id or f"run_{secrets.token_hex(6)}"
         me = ProcessIdentity.current() if status == "running" else None
         now = time.time()
-        try:
-            with self._db.transaction() as db:
-                db.execute(
-                    "INSERT INTO runs (run_id, workflow, status, reason, inputs, result, usage, started, "
-                    "finished, host, pid, pid_start, boot_id, engine, workspace, parent_run_id, progress, "
-                    "updated) "
-                    "VALUES (?, ?, ?, '', ?, '{}', '{}', ?, NULL, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-                    (
-                        run_id,
-                        workflow,
-                        status,
-                        self._json(inputs),
-                        now,
-                        None if me is None else me.host,
-                        None if me is None else me.pid,
-                        None if me is None else me.start_ticks,
-                        None if me is None else me.boot_id,
-                        None if engine in (None, "inline") else engine,
-                        workspace,
-                        parent_run_id,
-                        now,
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            raise UsageError(f"run {run_id!r} is already recorded; a new run needs a new id") from None
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (run_id, workflow, status, reason, inputs, result, usage, started, "
+                "finished, host, pid, pid_start, boot_id, engine, workspace, parent_run_id, progress, "
+                "updated) "
+                "VALUES (?, ?, ?, '', ?, '{}', '{}', ?, NULL, ?, ?, ?, ?, ?, ?, ?, NULL, ?) "
+                "ON CONFLICT (run_id) DO NOTHING",
+                (
+                    run_id,
+                    workflow,
+                    status,
+                    self._json(inputs),
+                    now,
+                    None if me is None else me.host,
+                    None if me is None else me.pid,
+                    None if me is None else me.start_ticks,
+                    None if me is None else me.boot_id,
+                    None if engine in (None, "inline") else engine,
+                    workspace,
+                    parent_run_id,
+                    now,
+                ),
+            )
+        if cursor.rowcount != 1:
+            raise UsageError(f"run {run_id!r} is already recorded; a new run needs a new id")
         return run_id
 
     def start(self, run_id: str) -> bool:
@@ -388,10 +398,12 @@ class RunStore:
                     return False
             elif status not in _REQUEUEABLE:
                 return False
+            # only if the row is still as read: the same status and process (`pid IS ?` is SQLite only)
+            same_pid, pid_argument = ("pid IS NULL", ()) if pid is None else ("pid = ?", (pid,))
             cursor = db.execute(
                 "UPDATE runs SET status = 'queued', reason = ?, finished = NULL, host = NULL, pid = NULL, "
-                "pid_start = NULL, boot_id = NULL, updated = ? WHERE run_id = ? AND status = ? AND pid IS ?",
-                (self._redact(reason)[:4000], time.time(), run_id, status, pid),
+                f"pid_start = NULL, boot_id = NULL, updated = ? WHERE run_id = ? AND status = ? AND {same_pid}",
+                (self._redact(reason)[:4000], time.time(), run_id, status, *pid_argument),
             )
         return cursor.rowcount == 1
 
@@ -451,8 +463,9 @@ class RunStore:
         media_type: str = "text/plain",
         artifact_key: str | None = None,
     ) -> ArtifactRef:
-        """Store an artifact; with an `artifact_key` its id is derived from the run and the key, so a
-        replay writing it again replaces it (same id, same place) rather than adding another."""
+        """Store an artifact, after the run's earlier ones; with an `artifact_key` its id is derived from
+        the run and the key, so a replay writing it again replaces it (same id, same place) rather than
+        adding another."""
         if artifact_key is None:
             artifact_id = f"art_{secrets.token_hex(5)}"
         else:
@@ -460,10 +473,11 @@ class RunStore:
         text = self._redact(content)
         with self._db.transaction() as db:
             db.execute(
-                "INSERT INTO artifacts (run_id, artifact_id, name, media_type, content) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO artifacts (run_id, artifact_id, name, media_type, content, seq) "
+                "VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM artifacts WHERE run_id = ?)) "
                 "ON CONFLICT (run_id, artifact_id) DO UPDATE SET name = excluded.name, "
                 "media_type = excluded.media_type, content = excluded.content",
-                (run_id, artifact_id, name, media_type, text),
+                (run_id, artifact_id, name, media_type, text, run_id),
             )
         return ArtifactRef(artifact_id=artifact_id, name=name, media_type=media_type, size=len(text))
 
@@ -492,7 +506,7 @@ class RunStore:
             ).fetchall()
             artifacts = db.execute(
                 "SELECT artifact_id, name, media_type, length(content) FROM artifacts "
-                "WHERE run_id = ? ORDER BY rowid",
+                "WHERE run_id = ? ORDER BY seq",
                 (run_id,),
             ).fetchall()
         try:
@@ -508,7 +522,7 @@ class RunStore:
             )
         except (_Corrupt, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             raise StoreCorruptError(
-                f"run {run_id!r} in {str(self.path)!r} is corrupt ({_problem(exc)}); it was left as is, and "
+                f"run {run_id!r} in {self.location!r} is corrupt ({_problem(exc)}); it was left as is, and "
                 "the other runs are unaffected (`list_runs` shows it as corrupt)"
             ) from None
 
@@ -525,7 +539,7 @@ class RunStore:
 
     def list(self, limit: int = 50) -> list[RunSummary]:
         """The newest runs first; a row that cannot be read is listed as `corrupt`, never raised."""
-        if not self.path.exists():
+        if not self._db.exists():
             return []
         with self._db.transaction() as db:
             rows = db.execute(
@@ -539,7 +553,7 @@ class RunStore:
         Each reads as seen now: a running run whose process ended is `interrupted`; a row that cannot
         be read is `corrupt`.
         """
-        if not self.path.exists():
+        if not self._db.exists():
             return []
         query = f"SELECT {_RECORD_COLUMNS} FROM runs WHERE status IN ('queued', 'running')"
         arguments: tuple[str, ...] = ()

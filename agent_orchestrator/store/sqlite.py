@@ -8,6 +8,7 @@ The files hold redacted but private records (goals, diffs, decisions): the datab
 database, -wal or -shm file of ours that others can read is tightened to 0600 when first opened.
 (On Windows the mode bits mean nothing; the files are as private as the state dir's ACLs.)
 Text that is not valid UTF-8 reads with replacement characters instead of failing the whole query.
+It is one of the two `store.database.Database`s (the other is PostgreSQL, with AO_DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from agent_orchestrator.store.atomic import ensure_state_dir, tighten
 
-Migration = Callable[[sqlite3.Connection], None]
-# What the stores redact with (a `policies.redaction.Redactor` in practice, wired by the runtime):
-# the store only needs a text-to-text function, so it does not depend on the policy layer.
-Redact = Callable[[str], str]
 PRIVATE_FILE = 0o600
 
 
@@ -33,15 +31,35 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+class SqliteMigration:
+    """What a migration works with: the connection, and the columns a table has."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> sqlite3.Cursor:
+        return self._db.execute(sql, parameters)
+
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+
+
 class SqliteFile:
     """Serialises access within a process; SQLite's own locking covers other processes."""
 
-    def __init__(self, path: Path, schema: str, migrate: Migration | None = None) -> None:
+    def __init__(self, path: Path, schema: str, migrate: Callable[[SqliteMigration], None] | None = None) -> None:
         self.path = path
         self._schema = schema
         self._migrate = migrate
         self._lock = threading.Lock()
         self._ready = False
+
+    def exists(self) -> bool:
+        """Whether the file was created (reading a store that was never written creates nothing)."""
+        return self.path.exists()
+
+    def describe(self) -> str:
+        return str(self.path)
 
     @contextmanager
     def transaction(self) -> Generator[sqlite3.Connection]:
@@ -71,7 +89,7 @@ class SqliteFile:
         if self._migrate is not None:
             db.execute("BEGIN IMMEDIATE")  # one process migrates at a time; the others see its result
             try:
-                self._migrate(db)
+                self._migrate(SqliteMigration(db))
             except BaseException:
                 db.rollback()
                 raise

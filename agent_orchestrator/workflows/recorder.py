@@ -17,6 +17,7 @@ open when the process gives up waiting are finished by `finish_open_runs` before
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # the graph library loads with the workflows, not with the CL
     from pydantic_graph import BaseNode
 
 T = TypeVar("T")
+PROGRESS_EVERY_S = 0.25  # a durable run's record takes a progress write at most this often
 logger = logging.getLogger(__name__)
 
 
@@ -64,8 +66,12 @@ class RunContext:
     deadline: float | None = None  # monotonic: AO_RUN_TIMEOUT after the run started
     budget: RunBudget | None = None
     durable: bool = False  # run by the durable engine (its record is polled; its steps are journaled)
+    stopping: Callable[[], str | None] | None = None  # the engine's executor stopping: interrupted, not cancelled
     failed_node: str | None = None  # the last node that failed (a run's failure names its step)
     _seen: dict[str, int] = field(default_factory=dict[str, int])  # occurrences per node/artifact name
+    _progress: tuple[int, int, str] | None = None  # reported, not yet written
+    _progress_written: float = 0.0
+    _progress_timer: asyncio.TimerHandle | None = None
 
     def __post_init__(self) -> None:
         settings = self.runtime.settings
@@ -123,7 +129,9 @@ class RunContext:
             yield
         except BaseException as exc:
             stopped = isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class(), *_CANCELLATIONS))
-            status, detail = _status_of(exc) if stopped else ("failed", f"{type(exc).__name__}: {exc}")
+            status, detail = (
+                _status_of(exc, self.stopping) if stopped else ("failed", f"{type(exc).__name__}: {exc}")
+            )
             self.failed_node = name if status == "failed" else self.failed_node
             raise
         finally:
@@ -152,13 +160,35 @@ class RunContext:
     async def _report(self, message: str) -> None:
         total = max(self.expected_nodes, self.done_nodes + 1)
         if self.durable:  # a background run is polled from other processes: its record carries progress
-            try:
-                self.runtime.runs.set_progress(self.run_id, self.done_nodes, total, message)
-            except Exception:  # progress is a courtesy; a full disk must not fail the run
-                logger.exception("could not record the progress of run %s", self.run_id)
+            self._record_progress((self.done_nodes, total, message))
         if self.progress is not None:
             with anyio.CancelScope(shield=True):
                 await self.progress(self.done_nodes, total, message)
+
+    def _record_progress(self, progress: tuple[int, int, str]) -> None:
+        """Write the run's progress at most every PROGRESS_EVERY_S: now if the last write is that old, else
+        once that much after it (the latest report then), so a quick run of nodes costs one write."""
+        self._progress = progress
+        waited = time.monotonic() - self._progress_written
+        if waited >= PROGRESS_EVERY_S:
+            self.flush_progress()
+        elif self._progress_timer is None:
+            loop = asyncio.get_running_loop()
+            self._progress_timer = loop.call_later(PROGRESS_EVERY_S - waited, self.flush_progress)
+
+    def flush_progress(self) -> None:
+        """Write the latest progress now (and stop waiting to); nothing when there is none pending."""
+        if self._progress_timer is not None:
+            self._progress_timer.cancel()
+            self._progress_timer = None
+        progress, self._progress = self._progress, None
+        if progress is None:
+            return
+        self._progress_written = time.monotonic()
+        try:
+            self.runtime.runs.set_progress(self.run_id, *progress)
+        except Exception:  # progress is a courtesy; a full disk must not fail the run
+            logger.exception("could not record the progress of run %s", self.run_id)
 
 
 def retry_policy(runtime: Runtime) -> RetryPolicy:
@@ -230,8 +260,12 @@ def _open(context: RunContext) -> Generator[None]:
         _PROCESS.open.pop(context.run_id, None)
 
 
-def _status_of(exc: BaseException) -> tuple[RunStatus, str]:
-    stopping = _PROCESS.stop_reason
+def _status_of(
+    exc: BaseException, engine_stopping: Callable[[], str | None] | None = None
+) -> tuple[RunStatus, str]:
+    """The status and reason of a run (or node) that `exc` ended; a run stopped because its process or its
+    engine's executor stops is `interrupted`, with why."""
+    stopping = _PROCESS.stop_reason or (None if engine_stopping is None else engine_stopping())
     if stopping is not None and isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class()):
         return "interrupted", stopping
     if isinstance(exc, KeyboardInterrupt):
@@ -261,6 +295,7 @@ class Adoption:
 
     run_id: str
     journal: Callable[[RunContext], StepJournal]
+    stopping: Callable[[], str | None]  # why the executor running it is stopping (None while it is not)
 
 
 _ADOPTION: ContextVar[Adoption | None] = ContextVar("ao_adopted_run", default=None)
@@ -268,9 +303,11 @@ _CANCELLATIONS: list[type[BaseException]] = []
 
 
 @contextmanager
-def adopted(run_id: str, run_journal: Callable[[RunContext], StepJournal]) -> Generator[None]:
+def adopted(
+    run_id: str, run_journal: Callable[[RunContext], StepJournal], stopping: Callable[[], str | None]
+) -> Generator[None]:
     """The next `record_run` in this block takes up `run_id` (already created) and records its steps."""
-    token = _ADOPTION.set(Adoption(run_id, run_journal))
+    token = _ADOPTION.set(Adoption(run_id, run_journal, stopping))
     try:
         yield
     finally:
@@ -311,6 +348,7 @@ async def record_run(
     """
     run_id, adoption = _begin(runtime, workflow, inputs)
     context = RunContext(runtime, run_id, workflow, expected_nodes, progress, durable=adoption is not None)
+    context.stopping = None if adoption is None else adoption.stopping
     if timeout_s is not None:
         context.deadline = time.monotonic() + timeout_s
     steps = nullcontext() if adoption is None else journal(adoption.journal(context))
@@ -318,7 +356,8 @@ async def record_run(
         try:
             result = await body(context)
         except BaseException as exc:
-            status, reason = _status_of(exc)
+            context.flush_progress()  # where it got to, before it is finished
+            status, reason = _status_of(exc, context.stopping)
             kept: dict[str, Any] = {"warnings": context.warnings}
             if isinstance(exc, Exception):  # the cause in one line and a rejected output's errors, for `get_run`
                 try:
@@ -330,6 +369,7 @@ async def record_run(
             if isinstance(exc, AOError | anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
                 raise  # cancellation, KeyboardInterrupt and SystemExit go on as they are
             raise WorkflowFailed(run_id, reason) from exc
+        context.flush_progress()  # where it got to, before it is finished
         status, reason = outcome(result)
         runtime.runs.finish(
             run_id, status, reason, {**summarize(result), "warnings": context.warnings}, context.usage.as_dict()

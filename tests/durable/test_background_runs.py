@@ -97,3 +97,54 @@ async def test_a_cancelled_run_stops_at_once_and_resumes_without_repeating_its_f
     assert script.held == 1 and len(script.of("step", "s2")) == 1, "the step cancelled in flight is asked again"
     assert [n["status"] for n in view["nodes"] if n["name"] == "RunStep s2"] == ["succeeded"]
     assert view["output"]["status"] == "succeeded"
+
+
+async def test_a_blocking_call_on_a_server_that_executes_runs_durably_with_progress(settings: Settings) -> None:
+    runtime = Runtime.create(settings, Script([TWO_STEPS]).factory())
+    seen: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(message or "")
+
+    async with Client(create_server(runtime, may_execute=True)) as client:
+        result = await client.call_tool("plan", {"goal": "write docs"}, progress_handler=on_progress)
+        plan = result.structured_content or {}
+        runs = (await call(client, "list_runs", {}))["runs"]
+    assert [step["id"] for step in plan["steps"]] == ["s1", "s2"]
+    assert len(runs) == 1 and runs[0]["run_id"] == plan["run_id"] and runs[0]["status"] == "succeeded"
+    record = runtime.runs.get(plan["run_id"])
+    assert record.engine == "dbos", "the server ran it on the durable engine"
+    assert any("DraftSteps" in message for message in seen), seen
+
+
+async def test_a_blocking_durable_call_that_fails_says_why_as_the_inline_one_does(settings: Settings) -> None:
+    broken = step_plan(("s1", "summarization", ["nope"]))
+    runtime = Runtime.create(settings, Script([broken]).factory())
+    async with Client(create_server(runtime, may_execute=True)) as client:
+        result = await client.call_tool("plan", {"goal": "write docs"}, raise_on_error=False)
+    assert result.is_error
+    assert "unknown step 'nope'" in str(result.content)
+    [run] = runtime.runs.list()
+    assert run.status == "failed" and "unknown step 'nope'" in run.reason
+
+
+async def test_the_engine_forgets_ended_runs_after_its_retention_and_resume_says_so(settings: Settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from agent_orchestrator.durable.database import EngineDatabase, client
+    from agent_orchestrator.durable.retention import prune_engine
+
+    runtime = Runtime.create(settings, Script([TWO_STEPS]).factory())
+    async with Client(create_server(runtime, may_execute=True)) as mcp:
+        ticket = await call(mcp, "start_run", {"tool": "plan", "arguments": {"goal": "write docs"}})
+        await poll(mcp, ticket["run_id"], ("succeeded",))
+        engine = client(EngineDatabase.of(settings), runtime.redact)
+        try:
+            assert await prune_engine(engine, 7) == 0, "a run that ended now is kept"
+            assert await prune_engine(engine, 7, now=datetime.now(UTC) + timedelta(days=8)) == 1
+        finally:
+            engine.destroy()
+        refused = await mcp.call_tool("resume_run", {"run_id": ticket["run_id"]}, raise_on_error=False)
+        kept = await call(mcp, "get_run", {"run_id": ticket["run_id"]})
+    assert refused.is_error and "no longer in the durable engine" in str(refused.content)
+    assert kept["status"] == "succeeded" and kept["output"] is not None, "our record outlives the engine's"
