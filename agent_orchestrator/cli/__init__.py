@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     runs_resume.add_argument("run_id")
     _add_json(runs_resume)
+    runs_prune = runs_commands.add_parser(
+        "prune", help="delete records past their retention now (AO_RUN_RETENTION_DAYS, AO_ENGINE_RETENTION_DAYS)"
+    )
+    runs_prune.add_argument("--vacuum", action="store_true", help="also compact the SQLite files")
+    _add_json(runs_prune)
 
     executor = commands.add_parser(
         "executor", help="run this state dir's background runs (started for you by --detach)"

@@ -115,6 +115,12 @@ def execute(args: argparse.Namespace) -> int:
             from agent_orchestrator.server.executor import serve_executor
 
             return anyio.run(serve_executor, settings, args.idle, MODEL_FACTORY)
+        if args.command == "runs" and args.runs_command == "prune":
+            from agent_orchestrator.server.maintenance import prune_runs
+
+            report = anyio.run(lambda: prune_runs(settings, vacuum=args.vacuum))
+            print(json.dumps(report, indent=2) if args.json else render.pruned(report))
+            return EXIT_OK
         if args.command == "runs" and args.runs_command == "watch":
             return anyio.run(_watch, settings, args.run_id, args.interval, bool(args.json))
         tool, arguments, show = _tool_call(args)

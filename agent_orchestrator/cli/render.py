@@ -229,6 +229,16 @@ def ticket(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pruned(data: dict[str, Any]) -> str:
+    """`ao runs prune`."""
+    lines = [
+        f"deleted {data['runs']} run records and {data['calls']} ledger calls past AO_RUN_RETENTION_DAYS",
+        f"deleted the engine's records of {data['engine_runs']} runs past AO_ENGINE_RETENTION_DAYS",
+    ]
+    lines += [f"compacted {path}" for path in data["vacuumed"]]
+    return "\n".join(lines)
+
+
 def progress_text(progress: dict[str, Any] | None) -> str:
     """`3/7 RunStep s2: started` for a run's recorded progress."""
     if not progress:

@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     ao_executor_concurrency: int = Field(default=4, ge=1, le=64)
     ao_executor_idle_s: float = Field(default=60.0, ge=0, le=86400)
     ao_engine_retention_days: float = Field(default=7.0, gt=0, le=3650)
+    # Days run records (nodes, artifacts) and the call ledger are kept after a run ends; at least 32, so
+    # the monthly spending cap always sees the whole month.
+    ao_run_retention_days: float = Field(default=90.0, ge=32, le=36500)
 
     _workspace: Path | None = PrivateAttr(default=None)
     _no_workspace_reason: str = PrivateAttr(default="")

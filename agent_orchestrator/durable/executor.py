@@ -175,18 +175,21 @@ class Executor:
             await anyio.sleep(WATCH_S)
 
     async def prune(self) -> None:
-        """Delete the engine's rows of runs past AO_ENGINE_RETENTION_DAYS, now and every hour."""
+        """Apply the retentions (`retention`) now and every hour."""
         from dbos import DBOS
 
-        from agent_orchestrator.durable.retention import PRUNE_EVERY_S, prune_engine
+        from agent_orchestrator.durable.retention import PRUNE_EVERY_S, prune_engine, prune_records
 
         while True:
             try:
                 deleted = await prune_engine(DBOS, self.runtime.settings.ao_engine_retention_days)
-                if deleted:
-                    logger.info("pruned the engine's records of %d ended runs", deleted)
+                runs, calls = await anyio.to_thread.run_sync(prune_records, self.runtime)
+                if deleted or runs or calls:
+                    logger.info(
+                        "pruned %d engine runs, %d run records, %d calls past retention", deleted, runs, calls
+                    )
             except Exception:  # retention is housekeeping: never stop the executor for it
-                logger.exception("could not prune the engine's records")
+                logger.exception("could not prune the records past retention")
             await anyio.sleep(PRUNE_EVERY_S)
 
     async def busy(self) -> bool:

@@ -118,6 +118,12 @@ class CallLedger:
             ).fetchall()
         return [_record(row) for row in rows]
 
+    def prune(self, started_before: float) -> int:
+        """Delete the calls that started before `started_before` (epoch seconds); how many."""
+        with self._db.transaction() as db:
+            cursor = db.execute("DELETE FROM model_calls WHERE started < ?", (started_before,))
+        return cursor.rowcount
+
     def cost_since(self, since: datetime) -> float:
         """What every priced call since `since` cost, in USD."""
         with self._db.transaction() as db:

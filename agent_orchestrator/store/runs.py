@@ -428,6 +428,16 @@ class RunStore:
             )
         return cursor.rowcount == 1
 
+    def prune(self, finished_before: float) -> int:
+        """Delete the runs that ended before `finished_before` (epoch seconds), with their nodes and
+        artifacts; how many. Queued and running runs are never deleted."""
+        with self._db.transaction() as db:
+            old = "SELECT run_id FROM runs WHERE finished IS NOT NULL AND finished < ?"
+            db.execute(f"DELETE FROM nodes WHERE run_id IN ({old})", (finished_before,))
+            db.execute(f"DELETE FROM artifacts WHERE run_id IN ({old})", (finished_before,))
+            cursor = db.execute("DELETE FROM runs WHERE finished IS NOT NULL AND finished < ?", (finished_before,))
+        return cursor.rowcount
+
     def add_node(
         self,
         run_id: str,
