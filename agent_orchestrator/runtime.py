@@ -20,7 +20,7 @@ from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.providers import ModelFactory, build_model
 from agent_orchestrator.store.audit import AuditLog
 from agent_orchestrator.store.calls import CallLedger
-from agent_orchestrator.store.profiles import ProfileStore
+from agent_orchestrator.store.profiles import LeaderProfileStore, ProfileStore
 from agent_orchestrator.store.runs import RunStore
 
 
@@ -32,6 +32,7 @@ class Runtime:
     model_factory: ModelFactory
     redact: Redactor
     profiles: ProfileStore
+    leader_profiles: LeaderProfileStore
     workspace_safety: SafetyPolicy | None  # None: no workspace (see `safety`)
     runs: RunStore
     audit: AuditLog
@@ -84,6 +85,7 @@ class Runtime:
             model_factory=model_factory or build_model,
             redact=redact,
             profiles=ProfileStore(settings.ao_state_dir, database_url=url),
+            leader_profiles=LeaderProfileStore(settings.ao_state_dir, database_url=url),
             workspace_safety=safety,
             audit=audit,
             runs=RunStore(settings.ao_state_dir, redact, database_url=url),

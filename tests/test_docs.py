@@ -31,6 +31,7 @@ def test_every_workflow_has_a_graph_with_nodes() -> None:
     catalog = list_workflows()
     assert [w.name for w in catalog.workflows] == [
         "worker-interview",
+        "leader-interview",
         "planning",
         "leader-worker-basic",
         "review",

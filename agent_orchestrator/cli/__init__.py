@@ -73,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("worker_id", help="provider:model, e.g. litellm:qwen3-coder")
     _add_json(profile)
 
+    leader = commands.add_parser("leader", help="vet the leader model before it leads")
+    leader_commands = leader.add_subparsers(dest="leader_command", metavar="SUBCOMMAND", required=True)
+    leader_interview = leader_commands.add_parser(
+        "interview", help="interview the leader (planning, review, verdicts, fixing) and print its profile"
+    )
+    leader_interview.add_argument("--provider", help="default: the configured leader, else local")
+    leader_interview.add_argument("--model", help="model name at that provider")
+    leader_interview.add_argument("--base-url", help="endpoint base URL (overrides LEADER_MODEL_BASE_URL)")
+    leader_interview.add_argument("--save", action="store_true", help="save the profile (workflows then use it)")
+    leader_interview.add_argument("--seed", type=int, help="variant seed, to reproduce an interview")
+    _add_detach(leader_interview)
+    _add_json(leader_interview)
+
     validate = commands.add_parser("validate", help="run allowlisted validation commands (no shell)")
     validate.add_argument(
         "--command",

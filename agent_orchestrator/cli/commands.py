@@ -184,6 +184,13 @@ def _tool_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool
         if args.seed is not None:
             arguments["seed"] = args.seed
         return "interview_worker", arguments, sys.stderr.isatty()
+    if args.command == "leader":
+        if (args.provider is None) != (args.model is None):
+            raise UsageError("give both --provider and --model, or neither to interview the configured leader")
+        arguments = _present(
+            {"provider": args.provider, "model": args.model, "base_url": args.base_url, "seed": args.seed}
+        )
+        return "interview_leader", {**arguments, "save": args.save}, sys.stderr.isatty()
     if args.command == "worker" and args.worker_command == "list":
         return "list_workers", {}, False
     if args.command == "worker" and args.worker_command == "profile":
@@ -274,6 +281,7 @@ CLI_WORDS: dict[str, str] = {
     "until": "--until",
     "by": "--by",
     "get_usage": "ao usage",
+    "interview_leader": "ao leader interview",
 }
 # A name in backticks is translated, backticks included (`files` -> --file); a bare name only when it has an
 # underscore (`diff_range: Input should be ...`), so plain English words such as "files" or "write" stay.

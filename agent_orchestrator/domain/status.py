@@ -25,6 +25,8 @@ LeaderWorkerStatus = Literal["succeeded", "partial", "failed", "needs_attention"
 # The worker interview: a judged profile's status, or an endpoint that could not be judged.
 WorkerStatus = Literal["active", "limited", "blocked"]
 InterviewStatus = WorkerStatus | Literal["unavailable"]
+# The leader a workflow would use (`ao models list`): its interview status, or why it has none that counts.
+LeaderVettingStatus = Literal["not_interviewed", "stale"]
 # partial: the reviewer failed; needs_attention: the reviewer's text failed the leader checks.
 ReviewStatus = Literal["reviewed", "nothing_to_review", "partial", "needs_attention"]
 FixStatus = Literal["fixed", "proposed", "failed", "nothing_to_fix", "restored"]
@@ -37,6 +39,7 @@ Status = (
     | PlanStatus
     | LeaderWorkerStatus
     | InterviewStatus
+    | LeaderVettingStatus
     | ReviewStatus
     | FixStatus
     | ValidationStatus
@@ -58,6 +61,8 @@ EXIT_CODES: dict[Status, int] = {
     "limited": EXIT_OK,
     "blocked": EXIT_FAILED,
     "unavailable": EXIT_FAILED,
+    "not_interviewed": EXIT_OK,
+    "stale": EXIT_OK,
     "reviewed": EXIT_OK,
     "nothing_to_review": EXIT_OK,
     "needs_attention": EXIT_FAILED,

@@ -148,6 +148,22 @@ async def _fix(runtime: Runtime, arguments: FixArguments, progress: ProgressCall
     )
 
 
+async def _leader_interview(
+    runtime: Runtime, arguments: InterviewArguments, progress: ProgressCallback | None
+) -> BaseModel:
+    from agent_orchestrator.workflows.leader_interview import interview_leader
+
+    return await interview_leader(
+        runtime,
+        provider=arguments.provider,
+        model=arguments.model,
+        base_url=arguments.base_url,
+        save=arguments.save,
+        seed=arguments.seed,
+        progress=progress,
+    )
+
+
 async def _interview(
     runtime: Runtime, arguments: InterviewArguments, progress: ProgressCallback | None
 ) -> BaseModel:
@@ -172,6 +188,7 @@ JOBS: dict[str, Job] = {
         Job("run_leader_worker", "leader-worker-basic", LeaderWorkerArguments, _leader_worker),
         Job("fix_error", "fix-error", FixArguments, _fix),
         Job("interview_worker", "worker-interview", InterviewArguments, _interview, needs_workspace=False),
+        Job("interview_leader", "leader-interview", InterviewArguments, _leader_interview, needs_workspace=False),
     )
 }
 

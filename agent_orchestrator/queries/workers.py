@@ -11,6 +11,7 @@ from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.freshness import freshness
+from agent_orchestrator.interview.leader.vetting import LeaderVetting, vet
 from agent_orchestrator.providers import (
     PROVIDERS,
     ModelSpec,
@@ -18,6 +19,7 @@ from agent_orchestrator.providers import (
     configured_spec,
     fallback_key_options,
     fallback_specs,
+    role_spec,
 )
 from agent_orchestrator.runtime import Runtime
 
@@ -95,6 +97,9 @@ class ModelsListing(BaseModel):
     problems: list[str]
     fallbacks: list[ConfiguredModel] = Field(
         default=[], description="LEADER_MODEL_FALLBACKS and WORKER_MODEL_FALLBACKS in order, each with its key"
+    )
+    leader_vetting: LeaderVetting | None = Field(
+        default=None, description="the leader workflows use: its interview status per role, or why it has none"
     )
 
 
@@ -185,6 +190,7 @@ def list_models(runtime: Runtime) -> ModelsListing:
         for p in PROVIDERS.values()
     ]
     fallbacks = configured_fallbacks(runtime, problems)
+    vetting = leader_vetting(runtime, problems)
     installed = local_model_installed()
     if not installed and (roles["leader"] is None or roles["worker"] is None):
         problems.append(
@@ -200,7 +206,17 @@ def list_models(runtime: Runtime) -> ModelsListing:
         saved_workers=saved,
         problems=problems,
         fallbacks=fallbacks,
+        leader_vetting=vetting,
     )
+
+
+def leader_vetting(runtime: Runtime, problems: list[str]) -> LeaderVetting | None:
+    """The standing of the leader workflows would use now; None (with the problem) when it cannot be told."""
+    try:
+        return vet(runtime.settings, role_spec(runtime.settings, "leader"), runtime.leader_profiles.load())
+    except AOError as exc:
+        problems.append(str(exc))
+        return None
 
 
 def configured_fallbacks(runtime: Runtime, problems: list[str]) -> list[ConfiguredModel]:

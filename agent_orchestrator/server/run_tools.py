@@ -15,7 +15,9 @@ from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
 
-BackgroundTool = Literal["review", "plan", "run_leader_worker", "fix_error", "interview_worker"]
+BackgroundTool = Literal[
+    "review", "plan", "run_leader_worker", "fix_error", "interview_worker", "interview_leader"
+]
 CONTROLS_RUN = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
 )
@@ -40,8 +42,8 @@ def add_run_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> No
     async def get_run(
         run_id: Annotated[str, Field(description="A run id from a result, start_run or list_runs")],
     ) -> RunView:
-        """Show one run: status, progress, output once finished, why it failed, nodes with timings, usage
-        per model, artifact ids. No model calls."""
+        """Show one run: status, progress, output, why it failed, nodes, usage per model, artifact ids. No
+        model calls."""
         return runs_flow.get_run(runtime, run_id)
 
     @server.tool(annotations=READ_ONLY)
@@ -54,8 +56,7 @@ def add_run_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> No
             int, Field(ge=1, le=runs_flow.MAX_ARTIFACT_PAGE, description="Characters to return")
         ] = runs_flow.MAX_ARTIFACT_PAGE,
     ) -> ArtifactPage:
-        """Read a run's large output (a diff, a log) page by page (next_offset null at the end). No model
-        calls."""
+        """Read a run's large output by pages (next_offset null at the end). No model calls."""
         return runs_flow.get_artifact(runtime, run_id, artifact_id, offset, limit)
 
     @server.tool(annotations=STARTS_RUN)
@@ -64,8 +65,8 @@ def add_run_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> No
         tool: Annotated[BackgroundTool, Field(description="The workflow tool to run")],
         arguments: Annotated[dict[str, Any], Field(description="Its arguments")],
     ) -> RunTicket:
-        """Run a workflow tool in the background; returns run_id at once, poll get_run. Survives restarts
-        and crashes. Cost: that tool's model calls."""
+        """Run a workflow tool in the background: run_id at once, poll get_run. Survives restarts and
+        crashes. Cost: that tool's model calls."""
         return await durable.start(tool, arguments)
 
     @server.tool(annotations=CONTROLS_RUN)
@@ -73,7 +74,7 @@ def add_run_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> No
     async def cancel_run(
         run_id: Annotated[str, Field(description="A queued or running run")],
     ) -> RunView:
-        """Stop a background run, nothing half-applied (resume_run continues it). No model calls."""
+        """Stop a background run, nothing half-applied. No model calls."""
         await durable.cancel(run_id)
         return runs_flow.get_run(runtime, run_id)
 
@@ -82,6 +83,6 @@ def add_run_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) -> No
     async def resume_run(
         run_id: Annotated[str, Field(description="A cancelled, interrupted or failed run")],
     ) -> RunTicket:
-        """Continue a cancelled or interrupted run from its last finished step, or retry a failed one (new
-        run_id). Cost: the model calls not yet made."""
+        """Continue a cancelled or interrupted run from its last finished step; retry a failed one. Cost: the
+        model calls not yet made."""
         return await durable.resume(run_id)

@@ -24,5 +24,5 @@ def add_usage_tools(server: FastMCP, runtime: Runtime) -> None:
         until: Annotated[str | None, Field(description="YYYY-MM-DD, included; default now")] = None,
         by: Annotated[Literal["model", "role", "workflow"], Field(description="How to group")] = "model",
     ) -> UsageReport:
-        """Spend over a period, runs and interviews: calls, failures, retries, tokens, cost. No model calls."""
+        """Spend over a period: calls, failures, retries, tokens, cost. No model calls."""
         return usage_query.get_usage(runtime, since, until, by)

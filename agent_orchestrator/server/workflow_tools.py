@@ -35,10 +35,7 @@ MODEL_WORKFLOW = ToolAnnotations(
 # Every tool that reads, runs or writes workspace files takes it; the server checks it (`Runtime.for_repository`).
 Repository = Annotated[
     str | None,
-    Field(
-        description="Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the "
-        "configured workspace; default: the configured workspace"
-    ),
+    Field(description="Repository in AO_ALLOWED_ROOTS; default: workspace"),
 ]
 
 
@@ -70,15 +67,14 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     async def validate(
         commands: Annotated[
             list[str],
-            Field(description="1-20 allowlisted commands run in order, e.g. ['pytest -q', 'ruff check .']"),
+            Field(description="1-20 allowlisted commands, run in order, e.g. 'pytest -q'"),
         ],
         cwd: Annotated[str | None, Field(description="Directory inside the workspace; default its root")] = None,
         timeout_s: Annotated[float, Field(gt=0, le=3600, description="Deadline per command, seconds")] = 300.0,
         repository: Repository = None,
     ) -> ValidationReport:
-        """Check a change deterministically: run commands (no shell) and return passed|failed with each
-        command's exit code, output tails and parsed errors. No model calls. A command off the allowlist is
-        refused in its result, not run."""
+        """Check a change deterministically: run commands (no shell; off-allowlist ones refused); passed|failed
+        with each command's exit code, output tails and parsed errors. No model calls."""
         from agent_orchestrator.workflows.validate import validate as run_validate
 
         return await run_validate(runtime.for_repository(repository), commands, cwd=cwd, timeout_s=timeout_s)
@@ -100,10 +96,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         repository: Repository = None,
     ) -> ReviewResult:
         """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
-        missing tests, secrets), then reviewer model calls, one per part of the diff; returns findings citing
-        file and line, plus withheld sensitive files. Read-only. If the reviewer fails: status partial, the
-        analysis kept; if its text is placeholder, unrelated to the diff or echoes injected instructions:
-        needs_attention, with reasons. Fails on a bad range or a path the policy refuses."""
+        missing tests, secrets), then one reviewer model call per part of the diff: findings citing file and
+        line. Read-only. Reviewer failed: partial (analysis kept); its text placeholder, unrelated or echoing
+        injected instructions: needs_attention."""
         arguments = {"diff_range": diff_range, "diff_file": diff_file, "files": files, "repository": repository}
         if (output := await durable.run("review", given(arguments), progress_of(ctx))) is not None:
             return ReviewResult.model_validate(output)
@@ -123,14 +118,13 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         ctx: Context,
         goal: Annotated[str, Field(min_length=1, max_length=4000, description="What to achieve")],
         context_files: Annotated[
-            list[str] | None, Field(description="Workspace files the leader should read")
+            list[str] | None, Field(description="Workspace files for the leader to read")
         ] = None,
         repository: Repository = None,
     ) -> PlanResult:
-        """Plan without doing: steps with task types and dependencies, a worker assignment per step from
-        the saved profiles, risks, validation. Cost: 1-2 leader model calls. Read-only. Fails without a
-        leader model, or when the plan fails its checks twice. A plan restating the goal, with placeholder
-        text or echoing injected instructions: needs_attention, with reasons."""
+        """Plan without doing: steps, task types, dependencies, a worker per step, risks, validation. Cost: 1-2
+        leader model calls. Read-only. Fails when the plan fails its checks twice; placeholder text, the goal
+        restated or injected text echoed: needs_attention."""
         arguments = {"goal": goal, "context_files": context_files, "repository": repository}
         if (output := await durable.run("plan", given(arguments), progress_of(ctx))) is not None:
             return PlanResult.model_validate(output)
@@ -145,24 +139,21 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     async def run_leader_worker(
         ctx: Context,
         goal: Annotated[str, Field(min_length=1, max_length=4000, description="What to achieve")],
-        scope: Annotated[
-            str | None, Field(description="Directory inside the workspace that patches may touch")
-        ] = None,
+        scope: Annotated[str | None, Field(description="Workspace directory patches may touch")] = None,
         context_files: Annotated[
-            list[str] | None, Field(description="Workspace files the leader should read")
+            list[str] | None, Field(description="Workspace files for the leader to read")
         ] = None,
         worker_profile: Annotated[
-            str | None, Field(description="Saved profile id (provider:model) to use as is, no re-interview")
+            str | None, Field(description="Saved profile id (provider:model) to use as is")
         ] = None,
         write: Annotated[
             bool, Field(description="Apply accepted patches; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false")
         ] = False,
         repository: Repository = None,
     ) -> LeaderWorkerResult:
-        """Do a goal: plan, give each step to a qualified worker (else the leader), check every output,
-        leader accepts, revises (max 3) or rejects. Returns succeeded|partial|failed with per-step outputs
-        and patches; dry-run unless write. Cost: leader and worker model calls per step (may interview
-        the configured worker first)."""
+        """Do a goal: plan, give each step to a qualified worker (else the leader), check every output; the
+        leader accepts, revises (max 3) or rejects: succeeded|partial|failed, outputs and patches per step;
+        dry-run unless write. Cost: leader and worker calls per step."""
         arguments = {
             "goal": goal,
             "scope": scope,
@@ -189,7 +180,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     @edge
     async def fix_error(
         ctx: Context,
-        error_log: Annotated[str, Field(description="Workspace file holding a tool's error output")],
+        error_log: Annotated[str, Field(description="Workspace file with the error output")],
         scope: Annotated[str, Field(description="Workspace directory the fix may touch")],
         write: Annotated[
             bool, Field(description="Apply the checked patch; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false")
@@ -204,9 +195,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         repository: Repository = None,
     ) -> FixResult:
         """Fix a failing build or test: parse the log, read scoped context, propose root cause, a checked patch
-        and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot,
-        apply, validate, restore every file if validation fails. Cost: fixer model calls. Fails on paths
-        outside the workspace."""
+        and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot, apply,
+        validate, restore every file on failure. Cost: fixer model calls."""
         arguments = {
             "error_log": error_log,
             "scope": scope,

@@ -38,6 +38,13 @@ ENTRIES: tuple[WorkflowEntry, ...] = (
         "Interview a worker model and decide what it may be given.",
     ),
     WorkflowEntry(
+        "leader-interview",
+        "agent_orchestrator.workflows.leader_interview",
+        "interview_leader",
+        "ao leader interview",
+        "Interview the leader: planning, review with planted defects, verdicts, fixing; a profile per role.",
+    ),
+    WorkflowEntry(
         "planning",
         "agent_orchestrator.workflows.planning",
         "plan",

@@ -36,6 +36,7 @@ from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.failures import OutputRejected, summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.leader_checks import LeaderText, plan_attention, reasons
+from agent_orchestrator.workflows.leader_vetting import vet_leader
 from agent_orchestrator.workflows.plan_result import PlanResult, ProposedPlan
 from agent_orchestrator.workflows.recorder import RunContext, record_run
 
@@ -222,6 +223,7 @@ async def plan(
         raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
 
     async def body(run: RunContext) -> PlanResult:
+        vet_leader(run, ("planning",))
         outcome = await make_plan(run, goal, context_files, saved_candidates(runtime))
         attention = plan_checks(goal, outcome)
         if attention:

@@ -154,6 +154,7 @@ def test_list_tools(capsys: pytest.CaptureFixture[str]) -> None:
         [
             "TOOL",
             "interview_worker",
+            "interview_leader",
             "list_workers",
             "get_worker_profile",
             "list_models",

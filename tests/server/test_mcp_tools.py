@@ -28,6 +28,7 @@ async def test_tools_and_their_annotations(runtime: Runtime) -> None:
             "get_run",
             "get_usage",
             "get_worker_profile",
+            "interview_leader",
             "interview_worker",
             "list_models",
             "list_runs",
@@ -63,7 +64,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "provider": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "litellm, openai-compatible, ollama or local (list_models names them); give with model, or omit both for the configured worker",
+                        "description": "A provider list_models names, with model; omit both for the configured worker",
                     },
                     "model": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
@@ -73,17 +74,48 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "base_url": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Endpoint base URL; overrides the configured one",
+                        "description": "Endpoint base URL",
                     },
                     "save": {
                         "default": False,
-                        "description": "Save the profile so workflows route to this worker",
+                        "description": "Save it: workflows route to it",
                         "type": "boolean",
                     },
                     "seed": {
                         "anyOf": [{"type": "integer"}, {"type": "null"}],
                         "default": None,
-                        "description": "Case-variant seed; reuse one to reproduce an interview",
+                        "description": "Case-variant seed (reproduces an interview)",
+                    },
+                },
+            },
+            "interview_leader": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "provider": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "With model; omit both for the configured leader",
+                    },
+                    "model": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Model name at that provider",
+                    },
+                    "base_url": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Endpoint base URL",
+                    },
+                    "save": {
+                        "default": False,
+                        "description": "Save it: workflows refuse roles it failed",
+                        "type": "boolean",
+                    },
+                    "seed": {
+                        "anyOf": [{"type": "integer"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Case-variant seed",
                     },
                 },
             },
@@ -93,7 +125,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "additionalProperties": False,
                 "properties": {
                     "worker_id": {
-                        "description": "provider:model as list_workers shows, e.g. litellm:qwen3-coder",
+                        "description": "provider:model, as list_workers shows",
                         "type": "string",
                     }
                 },
@@ -105,7 +137,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "additionalProperties": False,
                 "properties": {
                     "commands": {
-                        "description": "1-20 allowlisted commands run in order, e.g. ['pytest -q', 'ruff check .']",
+                        "description": "1-20 allowlisted commands, run in order, e.g. 'pytest -q'",
                         "items": {"type": "string"},
                         "type": "array",
                     },
@@ -124,7 +156,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the configured workspace; default: the configured workspace",
+                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
                     },
                 },
                 "required": ["commands"],
@@ -151,7 +183,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the configured workspace; default: the configured workspace",
+                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
                     },
                 },
             },
@@ -168,12 +200,12 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "context_files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
                         "default": None,
-                        "description": "Workspace files the leader should read",
+                        "description": "Workspace files for the leader to read",
                     },
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the configured workspace; default: the configured workspace",
+                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
                     },
                 },
                 "required": ["goal"],
@@ -191,17 +223,17 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "scope": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Directory inside the workspace that patches may touch",
+                        "description": "Workspace directory patches may touch",
                     },
                     "context_files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
                         "default": None,
-                        "description": "Workspace files the leader should read",
+                        "description": "Workspace files for the leader to read",
                     },
                     "worker_profile": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Saved profile id (provider:model) to use as is, no re-interview",
+                        "description": "Saved profile id (provider:model) to use as is",
                     },
                     "write": {
                         "default": False,
@@ -211,7 +243,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the configured workspace; default: the configured workspace",
+                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
                     },
                 },
                 "required": ["goal"],
@@ -220,7 +252,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "error_log": {"description": "Workspace file holding a tool's error output", "type": "string"},
+                    "error_log": {"description": "Workspace file with the error output", "type": "string"},
                     "scope": {"description": "Workspace directory the fix may touch", "type": "string"},
                     "write": {
                         "default": False,
@@ -236,7 +268,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Absolute path of the repository to work in; must be inside AO_ALLOWED_ROOTS or the configured workspace; default: the configured workspace",
+                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
                     },
                 },
                 "required": ["error_log", "scope"],
@@ -291,7 +323,14 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "properties": {
                     "tool": {
                         "description": "The workflow tool to run",
-                        "enum": ["review", "plan", "run_leader_worker", "fix_error", "interview_worker"],
+                        "enum": [
+                            "review",
+                            "plan",
+                            "run_leader_worker",
+                            "fix_error",
+                            "interview_worker",
+                            "interview_leader",
+                        ],
                         "type": "string",
                     },
                     "arguments": {"additionalProperties": True, "description": "Its arguments", "type": "object"},

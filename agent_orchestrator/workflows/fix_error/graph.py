@@ -46,6 +46,7 @@ from agent_orchestrator.workflows.fix_error.checks import check_fix_patch
 from agent_orchestrator.workflows.fix_error.context import gather_fix_context
 from agent_orchestrator.workflows.fix_error.result import ChangedFile, FixResult
 from agent_orchestrator.workflows.graphs import build_graph, node_names
+from agent_orchestrator.workflows.leader_vetting import vet_leader
 from agent_orchestrator.workflows.recorder import RunContext, WorkflowFailed, record_run
 from agent_orchestrator.workflows.validate import CommandOutcome, ValidationReport, validate
 
@@ -274,6 +275,7 @@ async def fix_error(
     scope_dir = runtime.safety.resolve_dir(scope)
 
     async def body(run: RunContext) -> FixResult:
+        vet_leader(run, ("fixing",))
         state.run = run
         deps = FixDeps(runtime, run, scope_dir)
         try:

@@ -44,6 +44,7 @@ from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.failures import summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.interview import interview_worker
+from agent_orchestrator.workflows.leader_vetting import vet_leader
 from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker, fallback_workers, qualifies
 from agent_orchestrator.workflows.leader_worker.result import LeaderWorkerResult, PatchOutcome, StepOutcome
 from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, run_steps
@@ -369,6 +370,7 @@ async def leader_worker(
     }
 
     async def body(run: RunContext) -> LeaderWorkerResult:
+        vet_leader(run, ("planning", "verdicts"))
         deps = LeaderWorkerDeps(
             run=run,
             scope=runtime.safety.resolve_dir(scope),

@@ -42,6 +42,7 @@ from agent_orchestrator.workflows.failures import (
     with_rejected_output,
 )
 from agent_orchestrator.workflows.graphs import build_graph, node_names
+from agent_orchestrator.workflows.leader_vetting import vet_leader
 from agent_orchestrator.workflows.recorder import RunContext, record_run
 from agent_orchestrator.workflows.review.analysis import (
     analyse_diff,
@@ -247,6 +248,7 @@ async def review(
     deps_limits = limits or ReviewLimits()
 
     async def body(run: RunContext) -> ReviewResult:
+        vet_leader(run, ("review",))
         deps = ReviewDeps(runtime, run, deps_limits)
         result: ReviewResult = await GRAPH.run(state=ReviewState(), deps=deps, inputs=LoadDiff(request))
         return result
