@@ -56,6 +56,7 @@ bench: install
 	cd bench && ../$(BIN)/python resilience.py
 	cd bench && ../$(BIN)/python durable_overhead.py
 	cd bench && ../$(BIN)/python durable_restart.py
+	cd bench && ../$(BIN)/python durable_scaleout.py
 	cd bench && ../$(BIN)/python interview_deadline.py --latency 3 --timeout 6  # the 90 s / 180 s figure: no flags
 
 # Set up from a clean clone and interview the embedded local worker: no API key, no network.

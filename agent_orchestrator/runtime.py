@@ -17,11 +17,13 @@ from agent_orchestrator.config import Settings, load_settings
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.safety import SafetyPolicy
-from agent_orchestrator.providers import ModelFactory, build_model
+from agent_orchestrator.providers import ModelFactory, ReusedModels, build_model
 from agent_orchestrator.store.audit import AuditLog
 from agent_orchestrator.store.calls import CallLedger
 from agent_orchestrator.store.profiles import LeaderProfileStore, ProfileStore
 from agent_orchestrator.store.runs import RunStore
+
+_REAL_MODELS = ReusedModels(build_model)  # one model (and HTTP client) per endpoint, role and key per process
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Runtime:
         )
         return cls(
             settings=settings,
-            model_factory=model_factory or build_model,
+            model_factory=model_factory or _REAL_MODELS,
             redact=redact,
             profiles=ProfileStore(settings.ao_state_dir, database_url=url),
             leader_profiles=LeaderProfileStore(settings.ao_state_dir, database_url=url),
