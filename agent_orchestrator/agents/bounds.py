@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -38,6 +38,7 @@ class CallBounds:
     run_deadline: float | None = None  # monotonic: the run's deadline, shared by its calls
     run_deadline_name: str = "the run's deadline (AO_RUN_TIMEOUT)"  # what a call it cuts says
     gate: Callable[[], None] | None = None  # raises before an attempt the run's budget does not allow
+    provider_limits: Mapping[str, int] = field(default_factory=dict[str, int])  # AO_PROVIDER_CONCURRENCY
 
     def deadline(self) -> tuple[float | None, str]:
         """The earlier of the call's and the run's deadlines (monotonic), and which one it is."""

@@ -28,6 +28,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.build import DEFAULT_LIMITS
 from agent_orchestrator.agents.prompts.prompt import Prompt
+from agent_orchestrator.agents.provider_limits import provider_limiter
 from agent_orchestrator.agents.resilience import (
     CallTrace,
     Cancelled,
@@ -113,7 +114,8 @@ async def _call_once(
 ) -> OutputT:
     role, model_id = agent_role_and_model(agent)
     spent = RunUsage()
-    async with limiter or nullcontext():
+    provider_cap = provider_limiter(model_id, bounds.provider_limits)
+    async with limiter or nullcontext(), provider_cap or nullcontext():
         deadline, which = bounds.deadline()
         trace = CallTrace(deadline=deadline, gate=bounds.gate)
         model = ResilientModel(agent.model, bounds.policy, trace)

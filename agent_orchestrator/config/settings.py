@@ -69,6 +69,27 @@ def _parse_comma_list(value: object) -> object:
     return value
 
 
+def _parse_limits(value: object) -> object:
+    """`provider=N,provider=N` (`AO_PROVIDER_CONCURRENCY`); a mapping is taken as is. A bad entry is named
+    by position, its text never echoed (it sits beside keys in a config file)."""
+    if not isinstance(value, str):
+        return value
+    limits: dict[str, object] = {}
+    for index, part in enumerate((part.strip() for part in value.split(",") if part.strip()), start=1):
+        provider, equals, count = part.partition("=")
+        if not equals or not provider.strip() or not count.strip().isdigit():
+            raise ValueError(f"entry {index} is not provider=N (for example openai=8,anthropic=4)")
+        limits[provider.strip().lower()] = int(count)
+    return limits
+
+
+def _check_limits(value: dict[str, int]) -> dict[str, int]:
+    for provider, count in value.items():
+        if not 1 <= count <= 256:
+            raise ValueError(f"the limit for {provider!r} must be between 1 and 256")
+    return value
+
+
 # `provider:model[@base_url]`: the model may hold colons (`ollama:qwen2.5-coder:7b`) and `@` (a version);
 # the base URL starts at the first `@http://` or `@https://`.
 _FALLBACK_ENTRY = re.compile(
@@ -115,6 +136,7 @@ StrictBool = Annotated[bool, BeforeValidator(parse_bool)]
 PathList = Annotated[list[Path], NoDecode, BeforeValidator(_parse_comma_list)]
 FallbackList = Annotated[list[str], NoDecode, BeforeValidator(_parse_comma_list), AfterValidator(_check_fallbacks)]
 CommandList = Annotated[list[str] | None, BeforeValidator(_parse_command_list)]
+ProviderLimits = Annotated[dict[str, int], NoDecode, BeforeValidator(_parse_limits), AfterValidator(_check_limits)]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -191,6 +213,9 @@ class Settings(BaseSettings):
     # long a background executor waits for work before it exits, how long the engine keeps finished runs.
     ao_database_url: SecretStr | None = None
     ao_executor_concurrency: int = Field(default=4, ge=1, le=64)
+    # Model calls in flight at once per provider, in this process, across all its runs (`openai=8,anthropic=4`;
+    # unset providers: no cap beyond the per-role caps of a run). With several executors, each has this cap.
+    ao_provider_concurrency: ProviderLimits = Field(default_factory=dict[str, int])
     ao_executor_idle_s: float = Field(default=60.0, ge=0, le=86400)
     ao_engine_retention_days: float = Field(default=7.0, gt=0, le=3650)
     # Days run records (nodes, artifacts) and the call ledger are kept after a run ends; at least 32, so

@@ -107,6 +107,7 @@ class RunContext:
             timeout_s=settings.ao_model_call_timeout if timeout_s is None else timeout_s,
             run_deadline=self.deadline,
             gate=None if self.budget is None else self.budget.check,
+            provider_limits=settings.ao_provider_concurrency,
         )
 
     def recorded(self, node: BaseNode[Any, Any, Any]) -> AbstractAsyncContextManager[None]:

@@ -219,3 +219,60 @@ def test_a_fix_killed_between_writing_and_validating_ends_validated_never_half(t
     assert len(fixer_calls) == 1, "the fixer was not asked again"
     statuses = [(node["name"], node["status"]) for node in view["nodes"]]
     assert ("ApplyFix", "succeeded") in statuses and ("ValidateFix", "succeeded") in statuses, statuses
+
+
+def test_a_run_cancelled_from_the_cli_stops_and_resumes_from_the_cli(tmp_path: Path) -> None:
+    leader = CountingLeader()
+    with FaultServer(default=leader) as server:
+        env = {
+            **os.environ,
+            **{k.upper(): v for k, v in endpoint_settings(server).items()},
+            "AO_EXECUTOR_IDLE_S": "2",
+        }
+        pids: list[int | None] = []
+        try:
+            ticket = ao(tmp_path, env, "run", "leader-worker-basic", "--goal", "do three things", "--detach")
+            run_id, pid = ticket["run_id"], executor_pid(ticket)
+            pids.append(pid)
+            wait_for(lambda: leader.calls["s3"] == 1, 60, "s3 to be asked")
+            cancelled = ao(tmp_path, env, "runs", "cancel", run_id)
+            assert cancelled["status"] == "cancelled", cancelled
+            leader.slow.clear()
+            pids.append(executor_pid(ao(tmp_path, env, "runs", "resume", run_id)))
+            view = ao(tmp_path, env, "runs", "watch", run_id, "--interval", "0.1")
+        finally:
+            for pid in pids:
+                stop(pid)
+    assert view["status"] == "succeeded", view["reason"]
+    assert leader.calls == {"plan": 1, "s1": 1, "s2": 1, "s3": 2}
+
+
+def test_a_run_whose_executor_got_sigterm_ends_interrupted_and_the_next_executor_resumes_it(
+    tmp_path: Path,
+) -> None:
+    leader = CountingLeader()
+    with FaultServer(default=leader) as server:
+        env = {
+            **os.environ,
+            **{k.upper(): v for k, v in endpoint_settings(server).items()},
+            "AO_EXECUTOR_IDLE_S": "2",
+        }
+        runs = RunStore(load_settings().ao_state_dir, lambda text: text)
+        pids: list[int | None] = []
+        try:
+            ticket = ao(tmp_path, env, "run", "leader-worker-basic", "--goal", "do three things", "--detach")
+            run_id = ticket["run_id"]
+            pids.append(executor_pid(ticket))
+            wait_for(lambda: leader.calls["s3"] == 1, 60, "s3 to be asked")
+            os.kill(pids[0] or 0, signal.SIGTERM)
+            wait_for(lambda: runs.get(run_id).status == "interrupted", 20, "the run to end interrupted")
+            assert "SIGTERM" in runs.get(run_id).reason, runs.get(run_id).reason
+            leader.slow.clear()
+            executor = subprocess.Popen([*ao_command(), "executor", "--idle", "2"], cwd=tmp_path, env=env)
+            pids.append(executor.pid)
+            wait_for(lambda: runs.get(run_id).status == "succeeded", 60, "the next executor to resume it")
+            executor.wait(timeout=30)
+        finally:
+            for pid in pids:
+                stop(pid)
+    assert leader.calls == {"plan": 1, "s1": 1, "s2": 1, "s3": 2}
