@@ -10,6 +10,7 @@ anything drawn at random (the interview's case seed) is drawn when the run is su
 
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -148,36 +149,23 @@ async def _fix(runtime: Runtime, arguments: FixArguments, progress: ProgressCall
     )
 
 
-async def _leader_interview(
-    runtime: Runtime, arguments: InterviewArguments, progress: ProgressCallback | None
-) -> BaseModel:
-    from agent_orchestrator.workflows.leader_interview import interview_leader
+def _interview(module: str, function: str) -> Runner:
+    """A worker or leader interview: the same arguments, its own workflow (imported when it runs)."""
 
-    return await interview_leader(
-        runtime,
-        provider=arguments.provider,
-        model=arguments.model,
-        base_url=arguments.base_url,
-        save=arguments.save,
-        seed=arguments.seed,
-        progress=progress,
-    )
+    async def run(runtime: Runtime, arguments: InterviewArguments, progress: ProgressCallback | None) -> BaseModel:
+        interview = getattr(importlib.import_module(module), function)
+        result: BaseModel = await interview(
+            runtime,
+            provider=arguments.provider,
+            model=arguments.model,
+            base_url=arguments.base_url,
+            save=arguments.save,
+            seed=arguments.seed,
+            progress=progress,
+        )
+        return result
 
-
-async def _interview(
-    runtime: Runtime, arguments: InterviewArguments, progress: ProgressCallback | None
-) -> BaseModel:
-    from agent_orchestrator.workflows.interview import interview_worker
-
-    return await interview_worker(
-        runtime,
-        provider=arguments.provider,
-        model=arguments.model,
-        base_url=arguments.base_url,
-        save=arguments.save,
-        seed=arguments.seed,
-        progress=progress,
-    )
+    return run
 
 
 JOBS: dict[str, Job] = {
@@ -187,8 +175,20 @@ JOBS: dict[str, Job] = {
         Job("plan", "planning", PlanArguments, _plan),
         Job("run_leader_worker", "leader-worker-basic", LeaderWorkerArguments, _leader_worker),
         Job("fix_error", "fix-error", FixArguments, _fix),
-        Job("interview_worker", "worker-interview", InterviewArguments, _interview, needs_workspace=False),
-        Job("interview_leader", "leader-interview", InterviewArguments, _leader_interview, needs_workspace=False),
+        Job(
+            "interview_worker",
+            "worker-interview",
+            InterviewArguments,
+            _interview("agent_orchestrator.workflows.interview", "interview_worker"),
+            needs_workspace=False,
+        ),
+        Job(
+            "interview_leader",
+            "leader-interview",
+            InterviewArguments,
+            _interview("agent_orchestrator.workflows.leader_interview", "interview_leader"),
+            needs_workspace=False,
+        ),
     )
 }
 

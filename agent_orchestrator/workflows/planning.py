@@ -13,8 +13,6 @@ in the context files is returned `needs_attention` with the reasons (its run rec
 
 from __future__ import annotations
 
-import graphlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from pydantic_graph import BaseNode, End, GraphRunContext
 from agent_orchestrator.agents.build import build_agents_with_fallbacks
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import DraftPlan
+from agent_orchestrator.agents.plan_graph import plan_problems
 from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
 from agent_orchestrator.agents.prompts.planning import planner_prompt
 from agent_orchestrator.agents.prompts.prompt import Data
@@ -168,26 +167,6 @@ def read_context_file(runtime: Runtime, name: str, scope: Path | None) -> tuple[
     shown = safety.paths.relative(read.path)
     note = f"\n[truncated: first {MAX_CONTEXT_FILE_BYTES} of {read.size} bytes]" if read.truncated else ""
     return shown, Data("file", read.text + note, source=shown)
-
-
-def plan_problems(draft: DraftPlan) -> list[str]:
-    """Why the steps cannot be run as given: duplicate ids, unknown or self dependencies, cycles."""
-    counts = Counter(step.id for step in draft.steps)
-    problems = [f"step id {step_id!r} is used {n} times" for step_id, n in counts.items() if n > 1]
-    for step in draft.steps:
-        for dependency in step.depends_on:
-            if dependency == step.id:
-                problems.append(f"step {step.id!r} depends on itself")
-            elif dependency not in counts:
-                problems.append(f"step {step.id!r} depends on unknown step {dependency!r}")
-    if not problems:
-        sorter = graphlib.TopologicalSorter({step.id: step.depends_on for step in draft.steps})
-        try:
-            sorter.prepare()
-        except graphlib.CycleError as exc:
-            cycle: list[str] = exc.args[1]
-            problems.append(f"dependencies form a cycle: {' -> '.join(cycle)}")
-    return problems
 
 
 def saved_candidates(runtime: Runtime) -> list[Candidate]:

@@ -33,13 +33,11 @@ from agent_orchestrator.domain.leader_profile import (
 )
 from agent_orchestrator.interview.leader import project_runs, review_samples
 from agent_orchestrator.interview.leader.case import LeaderCase, case_result, case_score
-from agent_orchestrator.interview.leader.planning import graph_problems
 from agent_orchestrator.interview.leader.review_diff import prompt_facts, render_file
 from agent_orchestrator.interview.leader.suite import THRESHOLDS, build_leader_suite, review_match, score_dimension
 from agent_orchestrator.policies.redaction import Redactor
 from agent_orchestrator.policies.writes import unified_diff
 from agent_orchestrator.repo.diff import parse_diff
-from agent_orchestrator.workflows.planning import plan_problems
 from agent_orchestrator.workflows.review import parts
 from agent_orchestrator.workflows.review.analysis import analyse_diff
 
@@ -202,24 +200,6 @@ def test_the_review_prompt_shows_the_diff_as_the_review_workflow_does(seed: int)
         mine = "\n".join(render_file(change) for change in diff.files)
         assert mine == "\n".join(parts.render_file(change) for change in diff.files)
         assert prompt_facts(diff) == analyse_diff(diff, Redactor(), parts.ReviewLimits()).prompt_facts()
-
-
-def test_the_plan_graph_check_agrees_with_the_planning_workflow() -> None:
-    def plan(*steps: tuple[str, list[str]]) -> DraftPlan:
-        return DraftPlan(
-            summary="x",
-            steps=[PlanStep(id=i, title=i, done_when=i, task_type="codegen", depends_on=d) for i, d in steps],
-        )
-
-    plans = [
-        plan(("s1", []), ("s2", ["s1"])),
-        plan(("s1", []), ("s1", [])),
-        plan(("s1", ["s9"])),
-        plan(("s1", ["s1"])),
-        plan(("s1", ["s2"]), ("s2", ["s1"])),
-    ]
-    for draft in plans:
-        assert graph_problems(draft) == plan_problems(draft)
 
 
 async def test_a_plan_that_ignores_an_ordering_or_restates_the_goal_loses_marks() -> None:

@@ -1,9 +1,8 @@
 """Planning cases: the leader plans a seeded goal exactly as the planning workflow asks it to.
 
 Checks, all deterministic:
-- `plan.graph` (a gate): unique step ids, known dependencies, no self-dependency, no cycle. The
-  planning workflow's own check (`workflows.planning.plan_problems`) cannot be imported from this
-  layer, so the same small check is kept here (a test holds the two to the same answers);
+- `plan.graph` (a gate): unique step ids, known dependencies, no self-dependency, no cycle: the
+  planning workflow's own check (`agents.plan_graph.plan_problems`);
 - `plan.coverage`: every requirement's token is named in some step's title or done-when;
 - `plan.ordering`: for each stated ordering, the step doing the later requirement depends,
   transitively, on a different step doing the earlier one. The step doing a requirement is the
@@ -14,14 +13,13 @@ Checks, all deterministic:
 
 from __future__ import annotations
 
-import graphlib
 import random
-from collections import Counter
 from functools import partial
 
 from pydantic import BaseModel
 
 from agent_orchestrator.agents.models import DraftPlan, PlanStep, ValidationStrategy
+from agent_orchestrator.agents.plan_graph import plan_problems
 from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
 from agent_orchestrator.agents.prompts.planning import planner_prompt
 from agent_orchestrator.domain.profile import CheckResult
@@ -62,28 +60,8 @@ def plan_grader(goal: PlanningGoal) -> LeaderGrader:
     return grade
 
 
-def graph_problems(plan: DraftPlan) -> list[str]:
-    """Why the steps cannot be run as given: duplicate ids, unknown or self dependencies, cycles."""
-    counts = Counter(step.id for step in plan.steps)
-    problems = [f"step id {step_id!r} is used {n} times" for step_id, n in counts.items() if n > 1]
-    for step in plan.steps:
-        for dependency in step.depends_on:
-            if dependency == step.id:
-                problems.append(f"step {step.id!r} depends on itself")
-            elif dependency not in counts:
-                problems.append(f"step {step.id!r} depends on unknown step {dependency!r}")
-    if not problems:
-        sorter = graphlib.TopologicalSorter({step.id: step.depends_on for step in plan.steps})
-        try:
-            sorter.prepare()
-        except graphlib.CycleError as exc:
-            cycle: list[str] = exc.args[1]
-            problems.append(f"dependencies form a cycle: {' -> '.join(cycle)}")
-    return problems
-
-
 def graph_check(plan: DraftPlan) -> CheckResult:
-    problems = graph_problems(plan)
+    problems = plan_problems(plan)
     if problems:
         return check(GRAPH, False, "; ".join(problems[:5]))
     return check(GRAPH, True, f"{len(plan.steps)} steps, ids unique, dependencies known, no cycle")
