@@ -115,7 +115,11 @@ class _Slot:
 
 @DBOS.workflow(name=WORKFLOW_NAME, max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
 async def execute_run(run_id: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Run `tool`'s workflow as the run `run_id`; its result as data (also kept as the run's artifact)."""
+    """Run `tool`'s workflow as the run `run_id`; its result as data (also kept as the run's artifact).
+
+    A retry is a fork of a failed run: the same inputs under a new workflow id, which is its run's id.
+    """
+    run_id = DBOS.workflow_id or run_id
     executor = host()
     job = job_for(tool)
     checked = job.arguments.model_validate(arguments)

@@ -148,3 +148,18 @@ async def test_the_engine_forgets_ended_runs_after_its_retention_and_resume_says
         kept = await call(mcp, "get_run", {"run_id": ticket["run_id"]})
     assert refused.is_error and "no longer in the durable engine" in str(refused.content)
     assert kept["status"] == "succeeded" and kept["output"] is not None, "our record outlives the engine's"
+
+
+async def test_a_failed_run_is_retried_from_its_last_step_as_a_new_run(settings: Settings) -> None:
+    broken = step_plan(("s1", "summarization", ["nope"]))
+    script = Script([broken, broken, TWO_STEPS])  # the third answer (asked only by the retry) is good
+    runtime = Runtime.create(settings, script.factory())
+    async with Client(create_server(runtime, may_execute=True)) as client:
+        ticket = await call(client, "start_run", {"tool": "plan", "arguments": {"goal": "write docs"}})
+        failed = await poll(client, ticket["run_id"], ("failed",))
+        retry = await call(client, "resume_run", {"run_id": ticket["run_id"]})
+        assert retry["retry_of"] == ticket["run_id"] and retry["run_id"] != ticket["run_id"]
+        view = await poll(client, retry["run_id"], ("succeeded", "failed"))
+    assert "unknown step 'nope'" in failed["reason"]
+    assert view["status"] == "succeeded" and view["parent_run_id"] == ticket["run_id"]
+    assert len(script.of("plan")) == 3, "the retry kept the first leader call and asked only the last again"
