@@ -28,7 +28,7 @@ from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.build import build_agent
 from agent_orchestrator.agents.calls import call_agent
-from agent_orchestrator.agents.resilience import describe_failure
+from agent_orchestrator.agents.resilience import classify, describe_failure
 from agent_orchestrator.domain.leader_profile import (
     LEADER_DIMENSIONS,
     LEADER_SUITE_VERSION,
@@ -74,7 +74,8 @@ class AskCases(BaseNode[None, LeaderInterviewDeps, LeaderInterviewResult]):
     async def run(self, ctx: Ctx) -> ScoreAnswers:
         deps = ctx.deps
         async with deps.run.recorded(self):
-            return ScoreAnswers(await _ask_all(deps.run, deps.spec, deps.cases, deps.progress))
+            results, slow = await _ask_all(deps.run, deps.spec, deps.cases, deps.progress)
+            return ScoreAnswers(results, slow)
 
 
 @dataclass
@@ -82,11 +83,12 @@ class ScoreAnswers(BaseNode[None, LeaderInterviewDeps, LeaderInterviewResult]):
     """Scores per dimension, the status per role and overall, the profile; unavailable when nothing answered."""
 
     results: list[LeaderCaseResult]
+    too_slow: bool
 
     async def run(self, ctx: Ctx) -> SaveProfile | End[LeaderInterviewResult]:
         deps = ctx.deps
         async with deps.run.recorded(self):
-            result = _judge(deps.spec, self.results, deps.seed)
+            result = _judge(deps.spec, self.results, deps.seed, self.too_slow)
             result.run_id = deps.run.run_id
             if deps.save and result.profile is not None:
                 return SaveProfile(result)
@@ -167,12 +169,14 @@ async def interview_leader(
 
 async def _ask_all(
     run: RunContext, spec: ModelSpec, cases: list[LeaderCase], progress: ProgressCallback | None
-) -> list[LeaderCaseResult]:
-    """Ask every case (AO_INTERVIEW_CONCURRENCY at once) and grade each answer as it comes."""
+) -> tuple[list[LeaderCaseResult], bool]:
+    """Ask every case (AO_INTERVIEW_CONCURRENCY at once) and grade each answer as it comes; whether any
+    case got no answer before its deadline."""
     runtime = run.runtime
     limiter = anyio.CapacityLimiter(runtime.settings.ao_interview_concurrency)
     agents: dict[tuple[type[BaseModel], str], Any] = {}
     results: dict[str, LeaderCaseResult] = {}
+    too_slow: set[str] = set()  # cases that got no answer in time: the leader is slow, not unreachable
     # In a durable run each case is a recorded step, its id drawn in suite order before any is asked.
     slots = {case.case_id: reserve_step(f"leader case {case.case_id}") for case in cases}
 
@@ -194,6 +198,8 @@ async def _ask_all(
             )
         except Exception as exc:  # the case scores zero, with why; the other cases go on
             results[case.case_id] = case_result(case, [], error=runtime.redact(describe_failure(exc)))
+            if classify(exc)[0] == "timeout":
+                too_slow.add(case.case_id)
         else:
             latency = int((time.perf_counter() - began) * 1000)
             results[case.case_id] = case_result(case, await case.grade(answer), latency_ms=latency)
@@ -203,12 +209,13 @@ async def _ask_all(
     async with anyio.create_task_group() as group:
         for case in cases:
             group.start_soon(ask, case, slots[case.case_id])
-    return [results[case.case_id] for case in cases]
+    return [results[case.case_id] for case in cases], bool(too_slow)
 
 
-def _judge(spec: ModelSpec, results: list[LeaderCaseResult], seed: int) -> LeaderInterviewResult:
-    """Scores per dimension, the statuses, and the profile; unavailable when no case was answered."""
-    if results and all(result.error is not None for result in results):
+def _judge(spec: ModelSpec, results: list[LeaderCaseResult], seed: int, too_slow: bool) -> LeaderInterviewResult:
+    """Scores per dimension, the statuses, and the profile; unavailable when no case was answered and not for
+    slowness (a leader too slow to answer in time is judged: blocked, and saved, so it is not asked again)."""
+    if results and not too_slow and all(result.error is not None for result in results):
         return LeaderInterviewResult(
             leader_id=spec.model_id, status="unavailable", unavailable_reason=results[0].error
         )
@@ -216,6 +223,11 @@ def _judge(spec: ModelSpec, results: list[LeaderCaseResult], seed: int) -> Leade
         dimension: score_dimension(dimension, results) for dimension in LEADER_DIMENSIONS
     }
     status, roles, reasons = leader_status(scores)
+    if too_slow:
+        unanswered = sum(result.error is not None for result in results)
+        reasons.insert(
+            0, f"too slow: {unanswered} of {len(results)} cases got no answer in time ({results_error(results)})"
+        )
     profile = LeaderProfile(
         leader_id=spec.model_id,
         provider=spec.provider,
@@ -240,6 +252,11 @@ def _judge(spec: ModelSpec, results: list[LeaderCaseResult], seed: int) -> Leade
         review_precision=review.precision,
         profile=profile,
     )
+
+
+def results_error(results: list[LeaderCaseResult]) -> str:
+    """The first case error, as the call recorded it."""
+    return next((result.error for result in results if result.error), "")
 
 
 def _summarize(result: LeaderInterviewResult) -> Mapping[str, Any]:

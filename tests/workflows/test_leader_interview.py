@@ -93,3 +93,12 @@ def test_ao_leader_interview_prints_the_roles_and_exits_by_status(
         assert ("status    active" if leader == "good" else "verdicts blocked") in out
     code, out, _ = run_ao(capsys, "models", "list")
     assert "vetted  leader" in out
+
+
+async def test_a_leader_too_slow_for_its_deadline_is_judged_blocked_not_unavailable(settings: Settings) -> None:
+    runtime = runtime_with(
+        settings.model_copy(update={"ao_model_call_timeout": 0.2}), SCRIPTED_LEADERS["good"], latency_s=1.0
+    )
+    result = await interview_leader(runtime, save=True, seed=SEED)
+    assert result.status == "blocked" and result.saved
+    assert result.reasons[0].startswith("too slow: 18 of 18 cases got no answer in time (no answer before")
