@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,6 +175,7 @@ async def _ask_all(
     runtime = run.runtime
     limiter = anyio.CapacityLimiter(runtime.settings.ao_interview_concurrency)
     agents: dict[tuple[type[BaseModel], str], Any] = {}
+    bounds = replace(run.bounds(), run_deadline_name="the interview's deadline (AO_INTERVIEW_TIMEOUT)")
     results: dict[str, LeaderCaseResult] = {}
     too_slow: set[str] = set()  # cases that got no answer in time: the leader is slow, not unreachable
     # In a durable run each case is a recorded step, its id drawn in suite order before any is asked.
@@ -193,7 +194,7 @@ async def _ask_all(
                     usage=run,
                     redact=runtime.redact,
                     limiter=limiter,
-                    bounds=run.bounds(),
+                    bounds=bounds,
                 )
             )
         except Exception as exc:  # the case scores zero, with why; the other cases go on

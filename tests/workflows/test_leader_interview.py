@@ -102,3 +102,4 @@ async def test_a_leader_too_slow_for_its_deadline_is_judged_blocked_not_unavaila
     result = await interview_leader(runtime, save=True, seed=SEED)
     assert result.status == "blocked" and result.saved
     assert result.reasons[0].startswith("too slow: 18 of 18 cases got no answer in time (no answer before")
+    assert "AO_RUN_TIMEOUT" not in " ".join(result.reasons)
