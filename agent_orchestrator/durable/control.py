@@ -85,14 +85,17 @@ class DurableRuns:
 
     @asynccontextmanager
     async def serving(self) -> AsyncGenerator[None]:
-        """For a server's lifetime: executes here once needed; takes up unfinished runs a second after start.
+        """For a server's lifetime: executes here once needed; takes up unfinished runs (with a shared
+        database: joins the executors) a second after start.
 
         The executor lives in a task of its own (a host may enter and leave the server's lifespan from
         different tasks), stopped when the server stops: its runs in flight stay pending, and the next
         executor resumes them.
         """
         self._serving = True
-        if self.may_execute and self.runtime.runs.list_unfinished(engine="dbos"):
+        # Sharing a database, a server is one of its executors from the start (runs queued by others
+        # reach it); embedded, it starts the engine only when it has something to take up.
+        if self.may_execute and (self.database.shared or self.runtime.runs.list_unfinished(engine="dbos")):
             self._spawn(self._take_up_unfinished())
         try:
             yield

@@ -112,3 +112,20 @@ async def test_two_executors_drain_one_queue_and_a_killed_ones_runs_end_exactly_
     finishers = {record.run_id: record.pid for record in records}
     assert all(finishers[run_id] == executors[1].pid for run_id in in_flight), "the survivor took them up"
     assert drained_in < 60
+
+
+@pytest.mark.anyio
+async def test_a_server_on_a_shared_database_joins_the_executors_when_it_starts(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastmcp import Client
+
+    from agent_orchestrator.server.app import create_server
+
+    url = fresh_database(postgres_url)
+    monkeypatch.setenv("AO_DATABASE_URL", url)
+    async with Client(create_server(Runtime.create(load_settings()), may_execute=True)):
+        with anyio.fail_after(20):
+            while live_executors(url) < 1:
+                await anyio.sleep(0.1)
+    assert live_executors(url) == 1, "its heartbeat row stays until it is reaped (or its TTL passes)"
