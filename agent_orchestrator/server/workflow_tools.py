@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.durable.control import DurableRuns
+from agent_orchestrator.durable.jobs import job_for
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.server.annotations import READ_ONLY
 from agent_orchestrator.server.edge import at_edge
@@ -19,6 +20,8 @@ from agent_orchestrator.workflows.leader_worker.result import LeaderWorkerResult
 from agent_orchestrator.workflows.plan_result import PlanResult
 from agent_orchestrator.workflows.review.result import ReviewResult
 from agent_orchestrator.workflows.validate import ValidationReport
+
+R = TypeVar("R", bound=BaseModel)
 
 # Only the result types are imported here (their output schemas are declared when the server
 # starts); each tool imports its workflow, and with it the agent stack, on its first call.
@@ -57,6 +60,16 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     """The workflow tools; in a server that executes runs (`ao mcp serve`), each model workflow runs durably
     (`DurableRuns.run`: a restart resumes it), else inline."""
     edge = at_edge(runtime.redact)
+
+    async def run_workflow(tool: str, arguments: dict[str, Any], ctx: Context, result: type[R]) -> R:
+        """`tool`'s workflow through its job (`durable.jobs`): durably when this server executes runs, else
+        inline; the job imports the workflow (and the agent stack) on the first call."""
+        chosen = given(arguments)
+        output = await durable.run(tool, chosen, progress_of(ctx))
+        if output is not None:
+            return result.model_validate(output)
+        job = job_for(tool)
+        return result.model_validate(await job.run(runtime, job.validate(chosen), progress_of(ctx)))
 
     @server.tool(
         annotations=ToolAnnotations(
@@ -100,17 +113,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         line. Read-only. Reviewer failed: partial (analysis kept); its text placeholder, unrelated or echoing
         injected instructions: needs_attention."""
         arguments = {"diff_range": diff_range, "diff_file": diff_file, "files": files, "repository": repository}
-        if (output := await durable.run("review", given(arguments), progress_of(ctx))) is not None:
-            return ReviewResult.model_validate(output)
-        from agent_orchestrator.workflows.review.graph import review as run_review
-
-        return await run_review(
-            runtime.for_repository(repository),
-            diff_range=diff_range,
-            diff_file=diff_file,
-            files=files,
-            progress=progress_of(ctx),
-        )
+        return await run_workflow("review", arguments, ctx, ReviewResult)
 
     @server.tool(annotations=MODEL_WORKFLOW)
     @edge
@@ -126,13 +129,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         leader model calls. Read-only. Fails when the plan fails its checks twice; placeholder text, the goal
         restated or injected text echoed: needs_attention."""
         arguments = {"goal": goal, "context_files": context_files, "repository": repository}
-        if (output := await durable.run("plan", given(arguments), progress_of(ctx))) is not None:
-            return PlanResult.model_validate(output)
-        from agent_orchestrator.workflows.planning import plan as run_plan
-
-        return await run_plan(
-            runtime.for_repository(repository), goal, context_files=context_files or (), progress=progress_of(ctx)
-        )
+        return await run_workflow("plan", arguments, ctx, PlanResult)
 
     @server.tool(annotations=WRITES_FILES)
     @edge
@@ -162,19 +159,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
             "write": write,
             "repository": repository,
         }
-        if (output := await durable.run("run_leader_worker", given(arguments), progress_of(ctx))) is not None:
-            return LeaderWorkerResult.model_validate(output)
-        from agent_orchestrator.workflows.leader_worker.graph import leader_worker
-
-        return await leader_worker(
-            runtime.for_repository(repository),
-            goal,
-            scope=scope,
-            context_files=context_files or (),
-            worker_profile=worker_profile,
-            write=write,
-            progress=progress_of(ctx),
-        )
+        return await run_workflow("run_leader_worker", arguments, ctx, LeaderWorkerResult)
 
     @server.tool(annotations=WRITES_FILES)
     @edge
@@ -203,17 +188,7 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
             "write": write or bool(apply),
             "repository": repository,
         }
-        if (output := await durable.run("fix_error", given(arguments), progress_of(ctx))) is not None:
-            return FixResult.model_validate(output)
-        from agent_orchestrator.workflows.fix_error.graph import fix_error as run_fix
-
-        return await run_fix(
-            runtime.for_repository(repository),
-            error_log=error_log,
-            scope=scope,
-            write=write or bool(apply),
-            progress=progress_of(ctx),
-        )
+        return await run_workflow("fix_error", arguments, ctx, FixResult)
 
     @server.tool(annotations=READ_ONLY)
     @edge
