@@ -201,9 +201,7 @@ class DurableRuns:
                 return "this server"
             if self._lock.held_elsewhere():
                 return "the executor already running for this state dir"
-            pid = spawn_executor(self.runtime)
-            idle = self.runtime.settings.ao_executor_idle_s
-            return f"a background executor (pid {pid}; it exits after {idle:g} s idle)"
+            return spawned(self.runtime)
 
     async def _ensure_shared_executor(self) -> str:
         """Shared database: execute here if this is a server; else any live executor of the database will."""
@@ -215,9 +213,7 @@ class DurableRuns:
         alive = await anyio.to_thread.run_sync(live_executors, self.database.url)
         if alive:
             return f"one of the {alive} executors of {self.database.describe()}"
-        pid = spawn_executor(self.runtime)
-        idle = self.runtime.settings.ao_executor_idle_s
-        return f"a background executor (pid {pid}; no other was alive; it exits after {idle:g} s idle)"
+        return spawned(self.runtime, "no other was alive; ")
 
     async def _execute_here(self) -> None:
         """Launch the executor in its own task and wait until it runs (or failed to start: raised here)."""
@@ -387,6 +383,12 @@ def _ticket(run_id: str, workflow: str, executor: str, retry_of: str | None = No
         retry_of=retry_of,
         next=f"poll `get_run {run_id}` (status, progress, result); `cancel_run {run_id}` stops it",
     )
+
+
+def spawned(runtime: Runtime, why: str = "") -> str:
+    """Start a background executor; who executes, as a ticket says it."""
+    pid = spawn_executor(runtime)
+    return f"a background executor (pid {pid}; {why}it exits after {runtime.settings.ao_executor_idle_s:g} s idle)"
 
 
 def spawn_executor(runtime: Runtime) -> int:

@@ -153,14 +153,21 @@ def dbos_config(database: EngineDatabase, executor_id: str, redact: Redactor) ->
     return config
 
 
+_MIGRATED: set[str] = set()  # databases this process created or upgraded already
+
+
 def migrate(database: EngineDatabase) -> None:
-    """Create or upgrade the engine's tables without launching it (a client never migrates)."""
+    """Create or upgrade the engine's tables without launching it (a client never migrates); once per
+    database and process."""
     from dbos import DBOS
 
+    if database.url in _MIGRATED and (database.shared or (database.state_dir / ENGINE_FILE).exists()):
+        return
     quiet_dbos()
     if not database.shared:
         sqlite_engine(database.state_dir / ENGINE_FILE).dispose()
     DBOS.migrate(database.url)
+    _MIGRATED.add(database.url)
 
 
 def client(database: EngineDatabase, redact: Redactor) -> DBOSClient:

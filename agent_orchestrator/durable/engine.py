@@ -78,12 +78,14 @@ class DbosJournal:
         def run_step(body: StepBody) -> Awaitable[Any]:
             return DBOS.run_step_async({"name": name}, body)
 
-        return await self._record(name, fn, run_step)
+        return await self.record(name, fn, run_step)
 
     def reserve(self, name: str) -> _Slot:
         return _Slot(self, name, DBOS.reserve_step())
 
-    async def _record(self, name: str, fn: StepBody, run_step: Any) -> Any:
+    async def record(self, name: str, fn: StepBody, run_step: Any) -> Any:
+        """Run `fn` through `run_step` (a DBOS step, fresh or reserved), capturing what it reports; replayed,
+        report that again."""
         ran = False
 
         async def body() -> tuple[Any, list[Any], list[str]]:
@@ -110,7 +112,7 @@ class _Slot:
         def run_step(body: Any) -> Awaitable[Any]:
             return self.reservation.run_async({"name": self.name}, body)
 
-        return await self.journal._record(self.name, fn, run_step)  # pyright: ignore[reportPrivateUsage]
+        return await self.journal.record(self.name, fn, run_step)
 
 
 @DBOS.workflow(name=WORKFLOW_NAME, max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
