@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agent_orchestrator.domain.profile import Reliability, RoutingPolicy, WorkerCapabilityProfile
+from agent_orchestrator.domain.profile import SUITE_VERSION, Reliability, RoutingPolicy, WorkerCapabilityProfile
 
 
 def make_profile(worker_id: str, **changes: object) -> WorkerCapabilityProfile:
@@ -33,7 +33,7 @@ def make_profile(worker_id: str, **changes: object) -> WorkerCapabilityProfile:
         typescript_check="n/a",
         evaluated_at=now,
         expires_at=now + timedelta(days=7),
-        suite_version="2026.11.1",
+        suite_version=SUITE_VERSION,
         seed=1,
         duration_ms=1,
     )

@@ -3,7 +3,8 @@
 `answer` gets each `Request` (the model's name, the last user prompt, the messages, the agent's
 output tools) and returns what the model says:
 
-- a dict: the arguments of a call to the agent's output tool (structured output);
+- a dict: structured output: the arguments of a call to the agent's output tool, or, when the
+  request offers none (native or prompted output), the same object as JSON text;
 - a str: text;
 - a `ModelResponse`, as is.
 
@@ -18,6 +19,7 @@ waits `latency_s` before answering, and builds models (`model(name)`) and model 
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,14 +38,26 @@ Answer = Callable[["Request"], Reply | Awaitable[Reply]]
 ModelName = Callable[[ModelSpec, Role], str]
 
 
+# How pydantic-ai's retry feedback reaches a model as user text (`Model.prepare_messages`): not a prompt.
+_FEEDBACK_MARKS = ("<validation_errors>", "<retry_feedback>")
+
+
 def prompt_of(messages: list[ModelMessage]) -> str:
-    """The text of the last user prompt in a request (a retry's request carries none: the original's)."""
+    """The text of the last user prompt in a request (a retry's feedback is not one: the original's)."""
     for message in reversed(messages):
         if isinstance(message, ModelRequest):
             for part in message.parts:
-                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+                if (
+                    isinstance(part, UserPromptPart)
+                    and isinstance(part.content, str)
+                    and not _feedback(part.content)
+                ):
                     return part.content
     raise AssertionError("no user prompt in the request")
+
+
+def _feedback(text: str) -> bool:
+    return text.startswith("<system>") or any(mark in text for mark in _FEEDBACK_MARKS)
 
 
 @dataclass
@@ -58,20 +72,38 @@ class Request:
     ended: float = 0.0
 
     @property
+    def output_mode(self) -> str:
+        """How the agent asks for its output: `tool`, `native`, `prompted`, `text`, ... (pydantic-ai's)."""
+        return self.info.model_request_parameters.output_mode
+
+    @property
+    def structured(self) -> bool:
+        """Whether the agent asks for structured output (through a tool, or as JSON text)."""
+        return bool(self.info.output_tools) or self.info.model_request_parameters.output_object is not None
+
+    @property
     def output_fields(self) -> set[str]:
-        """The properties of the output tool's schema (empty for text output)."""
-        if not self.info.output_tools:
+        """The properties of the output's schema, its tool's or its JSON object's (empty for text output)."""
+        output_object = self.info.model_request_parameters.output_object
+        if self.info.output_tools:
+            schema = self.info.output_tools[0].parameters_json_schema
+        elif output_object is not None:
+            schema = output_object.json_schema
+        else:
             return set()
-        properties: dict[str, Any] = self.info.output_tools[0].parameters_json_schema.get("properties", {})
+        properties: dict[str, Any] = schema.get("properties", {})
         return set(properties)
 
 
 def reply_to(request: Request, reply: Reply) -> ModelResponse:
-    """A dict calls the output tool, a str is text, a `ModelResponse` goes as is."""
+    """A dict calls the output tool (JSON text when the request offers none), a str is text, a
+    `ModelResponse` goes as is."""
     if isinstance(reply, ModelResponse):
         return reply
     if isinstance(reply, str):
         return ModelResponse(parts=[TextPart(reply)])
+    if not request.info.output_tools:
+        return ModelResponse(parts=[TextPart(json.dumps(reply))])
     return ModelResponse(parts=[ToolCallPart(tool_name=request.info.output_tools[0].name, args=reply)])
 
 

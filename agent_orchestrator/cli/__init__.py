@@ -37,6 +37,14 @@ def _add_detach(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_second_opinion(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--second-opinion",
+        metavar="PROVIDER:MODEL",
+        help=f"a second model asked too (vetted like the leader); {what}",
+    )
+
+
 def _add_repository(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repository",
@@ -111,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a workspace file the leader should read (repeatable)",
     )
+    _add_second_opinion(plan, "risks both drafts name are marked confirmed, the others single-source")
     _add_detach(plan)
     _add_repository(plan)
     _add_json(plan)
@@ -139,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--diff", dest="diff_range", metavar="RANGE", help="a git range, e.g. main...HEAD")
     source.add_argument("--diff-file", metavar="FILE", help="a unified diff file in the workspace")
     source.add_argument("--file", dest="files", action="append", metavar="FILE", help="a whole file (repeatable)")
+    _add_second_opinion(review, "findings both models cite on the same line are marked confirmed")
     _add_detach(review)
     _add_repository(review)
     _add_json(review)

@@ -204,7 +204,8 @@ def _tool_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool
     if args.command == "runs":
         return "get_run", {"run_id": args.run_id}, False
     if args.command == "plan":
-        return "plan", _present({"goal": args.goal, "context_files": args.context_files}), sys.stderr.isatty()
+        arguments = {"goal": args.goal, "context_files": args.context_files, "second_opinion": args.second_opinion}
+        return "plan", _present(arguments), sys.stderr.isatty()
     if args.command == "run":
         arguments = {
             "goal": args.goal,
@@ -215,7 +216,12 @@ def _tool_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any], bool
         }
         return "run_leader_worker", _present(arguments), sys.stderr.isatty()
     if args.command == "review":
-        arguments = {"diff_range": args.diff_range, "diff_file": args.diff_file, "files": args.files}
+        arguments = {
+            "diff_range": args.diff_range,
+            "diff_file": args.diff_file,
+            "files": args.files,
+            "second_opinion": args.second_opinion,
+        }
         return "review", _present(arguments), sys.stderr.isatty()
     if args.command == "fix":
         arguments = {"error_log": args.error_log, "scope": args.scope, "write": args.write}
@@ -270,6 +276,7 @@ CLI_WORDS: dict[str, str] = {
     "cwd": "--cwd",
     "timeout_s": "--timeout",
     "repository": "--repository",
+    "second_opinion": "--second-opinion",
     "get_run": "ao runs show",
     "list_runs": "ao runs list",
     "list_workers": "ao worker list",

@@ -65,6 +65,15 @@ def _profile_lines(profile: dict[str, Any]) -> list[str]:
         f"{'allowed' if policy['codegen_allowed'] else 'not allowed'}",
         f"typescript            {profile['typescript_check']}",
     ]
+    if trials := profile.get("output_mode_trials"):
+        tried = "; ".join(
+            f"{t['mode']} {'works' if t['works'] else 'fails'} ({t['delivered']}/{t['cases']} delivered)"
+            for t in trials
+        )
+        lines.append(f"output mode           {profile.get('output_mode') or 'none works'}  (tried: {tried})")
+    if drift := profile.get("drift_check"):
+        failed = f": {'; '.join(drift['failed'][:2])}" if drift["failed"] else ""
+        lines.append(f"drift canary          {drift['outcome']} at {drift['at'][:19]}, {drift['detail']}{failed}")
     return lines
 
 
@@ -93,21 +102,47 @@ def worker_list(data: dict[str, Any]) -> str:
     workers = data["workers"]
     if not workers:
         return f"no saved worker profiles in {data['profiles_file']} (run `ao worker interview ... --save`)"
-    rows = [("WORKER", "STATUS", "P50", "P95", "FRESHNESS", "EVALUATED", "TASK TYPES")]
+    track = ("ACCEPTED", "REVISIONS", "COST/ACCEPTED")
+    rows: list[tuple[str, ...]] = [
+        ("WORKER", "STATUS", "MODE", "P50", "P95", *track, "FRESHNESS", "EVALUATED", "TASK TYPES")
+    ]
     for worker in workers:
         freshness = "stale: " + "; ".join(worker["stale_reasons"]) if worker["stale"] else "fresh"
         rows.append(
             (
                 worker["worker_id"],
                 worker["status"],
+                worker.get("output_mode") or "-",
                 _latency(worker.get("latency_p50_ms")),
                 _latency(worker.get("latency_p95_ms")),
+                *_track_record(worker),
                 freshness,
                 worker["evaluated_at"][:19],
                 ", ".join(worker["supported_task_types"]) or "none",
             )
         )
     return _table(rows)
+
+
+def _track_record(worker: dict[str, Any]) -> tuple[str, str, str]:
+    """Acceptance rate (of how many judged), revisions per judged output, cost per accepted output;
+    `—` where there is nothing to show (none judged yet, nothing accepted or priced)."""
+    rate, judged = worker.get("acceptance_rate"), worker.get("judged_outputs") or 0
+    revisions, cost = worker.get("mean_revisions"), worker.get("cost_per_accepted_usd")
+    return (
+        "—" if rate is None else f"{rate:.0%} of {judged}",
+        "—" if revisions is None else f"{revisions:.1f}",
+        "—" if cost is None else f"${cost:.4f}",
+    )
+
+
+def _record_line(figures: dict[str, Any]) -> str:
+    """A profile's track record in words: its figures over the window, or that nothing was judged yet."""
+    if not figures["judged_outputs"]:
+        return f"no output judged yet (window: the last {figures['window']})"
+    rate, revisions, cost = _track_record(figures)
+    cost = "cost not priced" if figures["cost_per_accepted_usd"] is None else f"{cost} per accepted output"
+    return f"{rate} accepted, {revisions} revisions per output, {cost} (window: the last {figures['window']})"
 
 
 def _latency(ms: int | None) -> str:
@@ -125,6 +160,8 @@ def profile_view(data: dict[str, Any]) -> str:
         f"endpoint {profile['base_url'] or 'provider default'}"
     )
     lines += _profile_lines(profile)
+    if figures := data.get("track_record"):
+        lines.append(f"track record          {_record_line(figures)}")
     lines += _bullets("reasons", profile["reasons"])
     lines += _bullets("recommended actions", profile["recommended_actions"])
     return "\n".join(lines)
@@ -345,15 +382,47 @@ def review(data: dict[str, Any]) -> str:
     if data["impact_summary"]:
         lines += ["impact", f"  {data['impact_summary']}"]
     lines += _bullets(
-        "risks", [f"[{r['severity']}] {r['file']}:{r['line']}  {r['message']}" for r in data["risks"]]
+        "risks",
+        [f"[{r['severity']}] {r['file']}:{r['line']}  {r['message']}{_agreement(r)}" for r in data["risks"]],
     )
     lines += _bullets("missing tests", data["missing_tests"])
     lines += _bullets("follow-ups", data["follow_ups"])
     if data["dropped_findings"]:
         lines.append(f"dropped {data['dropped_findings']} findings that cited lines not in the diff")
+    lines += _second_opinion_lines(data.get("second_opinion"), "findings")
     lines += _bullets("needs attention", data.get("attention", []))
     lines += _bullets("warnings", data["warnings"])
     return "\n".join(lines)
+
+
+def _agreement(entry: dict[str, Any]) -> str:
+    """`  (confirmed)`, `  (confirmed; second opinion: high)`, `  (single-source: provider:model)`, or ``."""
+    if entry.get("agreement") == "confirmed":
+        other = f"; second opinion: {entry['other_severity']}" if entry.get("other_severity") else ""
+        return f"  (confirmed{other})"
+    if entry.get("agreement") == "single-source":
+        return f"  (single-source: {', '.join(entry.get('sources', []))})"
+    return ""
+
+
+def _second_opinion_lines(opinion: dict[str, Any] | None, what: str) -> list[str]:
+    """The second opinion's line: its counts when compared, else why nothing was marked."""
+    if not opinion:
+        return []
+    if opinion["outcome"] != "compared":
+        failure: dict[str, Any] = opinion.get("failure") or {}
+        cause = failure.get("cause", "")
+        return [f"second opinion  {opinion['model']}: {opinion['outcome']} ({cause}); {what} unmarked"]
+    lines = [
+        f"second opinion  {opinion['model']}: {opinion['confirmed']} confirmed, "
+        f"{opinion['single_source']} single-source"
+    ]
+    if "steps_with_counterpart" in opinion:
+        matched, unmatched = opinion["steps_with_counterpart"], opinion["steps_without_counterpart"]
+        total = len(matched) + len(unmatched)
+        shown = f": {', '.join(matched)}" if matched else ""
+        lines.append(f"                steps with a same-type step in its draft: {len(matched)} of {total}{shown}")
+    return lines
 
 
 def workflows(data: dict[str, Any]) -> str:
@@ -376,7 +445,7 @@ def _plan_lines(data: dict[str, Any]) -> list[str]:
         lines.append(f"       done when: {step['done_when']}")
         if assignment:
             lines.append(f"       -> {assignment['assignee']}: {assignment['reason']}")
-    lines += _bullets("risks", [f"[{r['severity']}] {r['description']}" for r in data["risks"]])
+    lines += _bullets("risks", [f"[{r['severity']}] {r['description']}{_agreement(r)}" for r in data["risks"]])
     validation = data["validation"]
     lines += _bullets("validation", [*validation["checks"], *[f"$ {c}" for c in validation["commands"]]])
     return lines
@@ -385,6 +454,7 @@ def _plan_lines(data: dict[str, Any]) -> list[str]:
 def plan(data: dict[str, Any]) -> str:
     status = "" if data["status"] == "succeeded" else f"{data['status']}, "
     lines = [f"plan    {data['goal']}  ({status}run {data['run_id']})", *_plan_lines(data)]
+    lines += _second_opinion_lines(data.get("second_opinion"), "risks")
     lines += _bullets("needs attention", data.get("attention", []))
     lines += _bullets("warnings", data["warnings"])
     return "\n".join(lines)

@@ -36,6 +36,7 @@ from agent_orchestrator.config.sources import (
     user_config_path,
     workspace_env_files,
 )
+from agent_orchestrator.domain.track_record import HISTORY_LIMIT
 from agent_orchestrator.errors import ConfigError, UsageError
 from agent_orchestrator.urls import InvalidURLError, split_http_url, url_password
 
@@ -206,6 +207,16 @@ class Settings(BaseSettings):
     # The whole interview's deadline: a worker too slow for it ends blocked (and saved) within it.
     ao_interview_timeout: float = Field(default=180.0, gt=0, le=7200)
     ao_profile_ttl_days: float = Field(default=7.0, gt=0, le=365)
+    # A worker whose profile (or last passed drift canary) is older than this answers a few fresh interview
+    # cases before a run gives it work; failing them blocks it until a re-interview (0: no canaries).
+    ao_drift_canary_hours: float = Field(default=24.0, ge=0, le=24 * 365)
+    # Trust that follows the record: an active worker whose acceptance rate over its last
+    # AO_TRACK_RECORD_WINDOW judged outputs (once it has at least AO_TRACK_RECORD_MIN_JUDGED of them) is
+    # below AO_MIN_ACCEPTANCE_RATE is downgraded to limited; 0 never downgrades. The window is at most
+    # the history a record keeps.
+    ao_track_record_window: int = Field(default=20, ge=1, le=HISTORY_LIMIT)
+    ao_track_record_min_judged: int = Field(default=5, ge=1, le=HISTORY_LIMIT)
+    ao_min_acceptance_rate: float = Field(default=0.5, ge=0, le=1)
     # Use a leader whose interview blocked a role the workflow needs (the run warns that it did).
     ao_allow_blocked_leader: StrictBool = False
     # Durable runs (agent_orchestrator/durable): the engine's database (default: SQLite in the state dir;
@@ -238,6 +249,16 @@ class Settings(BaseSettings):
         except InvalidURLError as exc:
             raise ValueError(str(exc)) from None
         return value.strip()
+
+    @model_validator(mode="after")
+    def _check_track_record(self) -> Settings:
+        if self.ao_track_record_min_judged > self.ao_track_record_window:
+            raise ValueError(
+                f"AO_TRACK_RECORD_MIN_JUDGED ({self.ao_track_record_min_judged}) is more than "
+                f"AO_TRACK_RECORD_WINDOW ({self.ao_track_record_window}): the window could never hold enough "
+                "judged outputs to downgrade a worker; lower the one or widen the other"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_state_dir(self) -> Settings:

@@ -10,9 +10,12 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from agent_orchestrator.domain.drift import DriftCheck
+from agent_orchestrator.domain.output_modes import OutputMode, OutputModeTrial
 from agent_orchestrator.domain.status import InterviewStatus, WorkerStatus
+from agent_orchestrator.domain.track_record import TrackRecord
 
-SUITE_VERSION = "2026.11.1"
+SUITE_VERSION = "2026.12.1"
 
 Dimension = Literal[
     "instruction_following",
@@ -171,6 +174,22 @@ class WorkerCapabilityProfile(BaseModel):
     suite_version: str
     seed: int
     duration_ms: int
+    track_record: TrackRecord = Field(
+        default_factory=TrackRecord,
+        description="the leader's verdicts on its work since this interview (empty in older profiles)",
+    )
+    drift_check: DriftCheck | None = Field(
+        default=None, description="the last drift canary since this interview (None: none ran yet)"
+    )
+    output_mode: OutputMode | None = Field(
+        default=None,
+        description="how workflows ask it for structured output, the mode it qualified in (None: no mode "
+        "delivered structured output, or a profile from before output-mode probing, asked as before: "
+        "pydantic-ai's default, the output tool)",
+    )
+    output_mode_trials: list[OutputModeTrial] = Field(
+        default=[], description="the output modes the interview tried, in order (empty in older profiles)"
+    )
 
 
 Outcome = Literal["judged", "unavailable"]

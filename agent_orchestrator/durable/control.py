@@ -144,7 +144,7 @@ class DurableRuns:
         `listener` hears the run's progress when this process executes it.
         """
         job = job_for(tool)
-        checked = job.validate(arguments)
+        checked = job.validate(arguments, self.runtime.settings)
         repository = getattr(checked, "repository", None)
         target = self.runtime.for_repository(repository)
         if job.needs_workspace:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent_orchestrator.config import Settings
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.runtime import Runtime
@@ -33,13 +34,24 @@ class _Arguments(BaseModel):
         return self
 
 
-class ReviewArguments(_Arguments):
+class _SecondOpinion(_Arguments):
+    second_opinion: str | None = None
+
+    def check(self, settings: Settings) -> None:
+        """What only the configuration can tell: the second opinion's model resolves (a `UsageError` if not)."""
+        if self.second_opinion is not None:
+            from agent_orchestrator.workflows.second_opinion import second_opinion_spec
+
+            second_opinion_spec(settings, self.second_opinion)
+
+
+class ReviewArguments(_SecondOpinion):
     diff_range: str | None = None
     diff_file: str | None = None
     files: list[str] | None = None
 
 
-class PlanArguments(_Arguments):
+class PlanArguments(_SecondOpinion):
     goal: str = Field(min_length=1, max_length=4000)
     context_files: list[str] | None = None
 
@@ -85,8 +97,9 @@ class Job:
     run: Runner
     needs_workspace: bool = True
 
-    def validate(self, arguments: dict[str, Any]) -> BaseModel:
-        """The arguments checked as the tool checks them; a `UsageError` naming what is wrong."""
+    def validate(self, arguments: dict[str, Any], settings: Settings | None = None) -> BaseModel:
+        """The arguments checked as the tool checks them (with `settings`, what depends on the configuration
+        too); a `UsageError` naming what is wrong."""
         try:
             checked = self.arguments.model_validate(arguments)
         except ValidationError as exc:
@@ -94,6 +107,8 @@ class Job:
                 f"{'.'.join(map(str, error['loc'])) or 'arguments'}: {error['msg']}" for error in exc.errors()
             )
             raise UsageError(f"invalid arguments for {self.tool}: {problems}") from None
+        if settings is not None and isinstance(checked, _SecondOpinion):
+            checked.check(settings)
         prepare = getattr(checked, "prepared", None)
         return checked if prepare is None else prepare()
 
@@ -107,6 +122,7 @@ async def _review(runtime: Runtime, arguments: ReviewArguments, progress: Progre
         diff_file=arguments.diff_file,
         files=arguments.files,
         progress=progress,
+        second_opinion=arguments.second_opinion,
     )
 
 
@@ -118,6 +134,7 @@ async def _plan(runtime: Runtime, arguments: PlanArguments, progress: ProgressCa
         arguments.goal,
         context_files=arguments.context_files or (),
         progress=progress,
+        second_opinion=arguments.second_opinion,
     )
 
 

@@ -3,8 +3,9 @@
 The rules, in order:
 - an endpoint that failed most calls is *unavailable*: not judged, never saved as a judgement;
 - *blocked* when the interview's deadline passed with cases unanswered (too slow: saved like any
-  judgement, so it is not re-interviewed on every run), structured output fails badly, the
-  endpoint is unreliable, or no low-risk task type qualifies;
+  judgement, so it is not re-interviewed on every run), no output mode delivered structured output
+  (tool calls, native JSON schema, prompted JSON: see `interview.probe`), structured output fails
+  badly, the endpoint is unreliable, or no low-risk task type qualifies;
 - *active* when every dimension passed on a reliable endpoint; it may take every task type it
   qualified for (codegen only when its TypeScript was really type-checked);
 - *limited* otherwise: low-risk task types only, every accepted output reviewed by the leader.
@@ -39,6 +40,10 @@ PASS_THRESHOLD = 0.7
 BLOCK_STRUCTURED_BELOW = 0.5
 UNAVAILABLE_SHARE = 0.5
 UNRELIABLE_SHARE = 0.25
+NO_MODE_ACTION = (
+    "workflows need its answers as structured output: serve the model with tool calling or a JSON-schema "
+    "response format (structured output, grammars) enabled, or use another model, and re-interview"
+)
 
 
 @dataclass(frozen=True)
@@ -227,7 +232,7 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
         return _unavailable(spec, run, reliability)
     scores = score_dimensions(run.cases, meta.typescript_note)
     qualified = qualified_task_types(scores, meta.typescript_verified)
-    status = decide_status(scores, reliability, qualified)
+    status: WorkerStatus = "blocked" if run.no_mode_works else decide_status(scores, reliability, qualified)
     supported: list[TaskType] = qualified if status == "active" else []
     if status == "limited":
         supported = [t for t in qualified if t in LOW_RISK_TASK_TYPES]
@@ -242,8 +247,11 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
         scores=scores,
         supported_task_types=supported,
         unsupported_task_types=[r.task_type for r in TASK_REQUIREMENTS if r.task_type not in supported],
-        reasons=failure_reasons(scores, reliability),
-        recommended_actions=recommended_actions(status, scores, supported, meta),
+        reasons=[*([run.no_mode_works] if run.no_mode_works else []), *failure_reasons(scores, reliability)],
+        recommended_actions=[
+            *([NO_MODE_ACTION] if run.no_mode_works else []),
+            *recommended_actions(status, scores, supported, meta),
+        ],
         routing_policy=routing_policy(status, supported),
         reliability=reliability,
         typescript_check=meta.typescript_note,
@@ -252,6 +260,8 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
         suite_version=SUITE_VERSION,
         seed=meta.seed,
         duration_ms=run.duration_ms,
+        output_mode=run.output_mode,
+        output_mode_trials=list(run.trials),
     )
     return InterviewResult(
         worker_id=spec.model_id,

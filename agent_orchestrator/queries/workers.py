@@ -7,8 +7,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from agent_orchestrator.domain.output_modes import OutputMode
 from agent_orchestrator.domain.profile import TaskType, WorkerCapabilityProfile
 from agent_orchestrator.domain.status import WorkerStatus
+from agent_orchestrator.domain.track_record import TrackFigures
 from agent_orchestrator.errors import AOError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.leader.vetting import LeaderVetting, vet
@@ -48,6 +50,19 @@ class WorkerSummary(BaseModel):
         default=None, description="median latency of its interview's answered calls"
     )
     latency_p95_ms: int | None = Field(default=None, description="95th percentile of those (None: none answered)")
+    output_mode: OutputMode | None = Field(
+        default=None,
+        description="how workflows ask it for structured output (None: none works, or an old profile)",
+    )
+    judged_outputs: int = Field(
+        default=0,
+        description="its outputs the leader judged, of the last AO_TRACK_RECORD_WINDOW (its track record)",
+    )
+    acceptance_rate: float | None = Field(default=None, description="accepted / judged (None: none judged)")
+    mean_revisions: float | None = Field(default=None, description="revisions asked per judged output")
+    cost_per_accepted_usd: float | None = Field(
+        default=None, description="its priced calls' cost per accepted output (None: none accepted or priced)"
+    )
 
 
 class WorkerList(BaseModel):
@@ -63,6 +78,9 @@ class WorkerProfileView(BaseModel):
     stale: bool
     stale_reasons: list[str]
     profile: WorkerCapabilityProfile
+    track_record: TrackFigures | None = Field(
+        default=None, description="its track record's figures over the last AO_TRACK_RECORD_WINDOW judged outputs"
+    )
 
 
 class ConfiguredModel(BaseModel):
@@ -118,6 +136,7 @@ def list_workers(runtime: Runtime) -> WorkerList:
     summaries: list[WorkerSummary] = []
     for worker_id, profile in sorted(runtime.profiles.load().items()):
         reasons = freshness(runtime.settings, profile)
+        record = profile.track_record.figures(runtime.settings.ao_track_record_window)
         summaries.append(
             WorkerSummary(
                 worker_id=worker_id,
@@ -129,6 +148,11 @@ def list_workers(runtime: Runtime) -> WorkerList:
                 expires_at=profile.expires_at,
                 latency_p50_ms=profile.reliability.latency_p50_ms,
                 latency_p95_ms=profile.reliability.latency_p95_ms,
+                output_mode=profile.output_mode,
+                judged_outputs=record.judged_outputs,
+                acceptance_rate=record.acceptance_rate,
+                mean_revisions=record.mean_revisions,
+                cost_per_accepted_usd=record.cost_per_accepted_usd,
             )
         )
     return WorkerList(workers=summaries, profiles_file=runtime.profiles.location)
@@ -143,6 +167,7 @@ def get_worker_profile(runtime: Runtime, worker_id: str) -> WorkerProfileView:
         stale=bool(reasons),
         stale_reasons=reasons,
         profile=profile,
+        track_record=profile.track_record.figures(runtime.settings.ao_track_record_window),
     )
 
 

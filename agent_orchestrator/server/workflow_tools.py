@@ -38,7 +38,12 @@ MODEL_WORKFLOW = ToolAnnotations(
 # Every tool that reads, runs or writes workspace files takes it; the server checks it (`Runtime.for_repository`).
 Repository = Annotated[
     str | None,
-    Field(description="Repository in AO_ALLOWED_ROOTS; default: workspace"),
+    Field(description="In AO_ALLOWED_ROOTS; default workspace"),
+]
+# `review` and `plan` take it; checked against the configuration before anything runs or is queued.
+SecondOpinion = Annotated[
+    str | None,
+    Field(description="Second model (provider:model)"),
 ]
 
 
@@ -69,7 +74,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         if output is not None:
             return result.model_validate(output)
         job = job_for(tool)
-        return result.model_validate(await job.run(runtime, job.validate(chosen), progress_of(ctx)))
+        checked = job.validate(chosen, runtime.settings)
+        return result.model_validate(await job.run(runtime, checked, progress_of(ctx)))
 
     @server.tool(
         annotations=ToolAnnotations(
@@ -82,12 +88,12 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
             list[str],
             Field(description="1-20 allowlisted commands, run in order, e.g. 'pytest -q'"),
         ],
-        cwd: Annotated[str | None, Field(description="Directory inside the workspace; default its root")] = None,
+        cwd: Annotated[str | None, Field(description="Working directory; default workspace root")] = None,
         timeout_s: Annotated[float, Field(gt=0, le=3600, description="Deadline per command, seconds")] = 300.0,
         repository: Repository = None,
     ) -> ValidationReport:
-        """Check a change deterministically: run commands (no shell; off-allowlist ones refused); passed|failed
-        with each command's exit code, output tails and parsed errors. No model calls."""
+        """Run allowlisted commands (no shell) to check a change: passed|failed, exit codes, output tails,
+        parsed errors. No model calls."""
         from agent_orchestrator.workflows.validate import validate as run_validate
 
         return await run_validate(runtime.for_repository(repository), commands, cwd=cwd, timeout_s=timeout_s)
@@ -99,20 +105,24 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         diff_range: Annotated[
             str | None, Field(description="Git commit range, e.g. main...HEAD; or diff_file or files")
         ] = None,
-        diff_file: Annotated[
-            str | None, Field(description="Unified diff file in the workspace; or diff_range or files")
-        ] = None,
+        diff_file: Annotated[str | None, Field(description="Unified diff file; or diff_range or files")] = None,
         files: Annotated[
             list[str] | None,
-            Field(description="Up to 100 workspace files, reviewed whole; or diff_range or diff_file"),
+            Field(description="Up to 100 files, reviewed whole; or diff_range or diff_file"),
         ] = None,
+        second_opinion: SecondOpinion = None,
         repository: Repository = None,
     ) -> ReviewResult:
-        """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis (sizes,
-        missing tests, secrets), then one reviewer model call per part of the diff: findings citing file and
-        line. Read-only. Reviewer failed: partial (analysis kept); its text placeholder, unrelated or echoing
-        injected instructions: needs_attention."""
-        arguments = {"diff_range": diff_range, "diff_file": diff_file, "files": files, "repository": repository}
+        """Review a change; give exactly one of diff_range, diff_file, files. Deterministic analysis, then a
+        reviewer model call per diff part (and by second_opinion: findings both cite are confirmed). Read-only.
+        Reviewer failed: partial; echoed injection: needs_attention."""
+        arguments = {
+            "diff_range": diff_range,
+            "diff_file": diff_file,
+            "files": files,
+            "second_opinion": second_opinion,
+            "repository": repository,
+        }
         return await run_workflow("review", arguments, ctx, ReviewResult)
 
     @server.tool(annotations=MODEL_WORKFLOW)
@@ -120,15 +130,19 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     async def plan(
         ctx: Context,
         goal: Annotated[str, Field(min_length=1, max_length=4000, description="What to achieve")],
-        context_files: Annotated[
-            list[str] | None, Field(description="Workspace files for the leader to read")
-        ] = None,
+        context_files: Annotated[list[str] | None, Field(description="Files for the leader to read")] = None,
+        second_opinion: SecondOpinion = None,
         repository: Repository = None,
     ) -> PlanResult:
-        """Plan without doing: steps, task types, dependencies, a worker per step, risks, validation. Cost: 1-2
-        leader model calls. Read-only. Fails when the plan fails its checks twice; placeholder text, the goal
-        restated or injected text echoed: needs_attention."""
-        arguments = {"goal": goal, "context_files": context_files, "repository": repository}
+        """Plan without doing: steps, task types, dependencies, workers, risks, validation. Cost: 1-2 leader
+        model calls (+1 second_opinion: marks risks both name). Read-only. Checks failed twice: error; echoed
+        injection: needs_attention."""
+        arguments = {
+            "goal": goal,
+            "context_files": context_files,
+            "second_opinion": second_opinion,
+            "repository": repository,
+        }
         return await run_workflow("plan", arguments, ctx, PlanResult)
 
     @server.tool(annotations=WRITES_FILES)
@@ -136,10 +150,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     async def run_leader_worker(
         ctx: Context,
         goal: Annotated[str, Field(min_length=1, max_length=4000, description="What to achieve")],
-        scope: Annotated[str | None, Field(description="Workspace directory patches may touch")] = None,
-        context_files: Annotated[
-            list[str] | None, Field(description="Workspace files for the leader to read")
-        ] = None,
+        scope: Annotated[str | None, Field(description="Directory patches may touch")] = None,
+        context_files: Annotated[list[str] | None, Field(description="Files for the leader to read")] = None,
         worker_profile: Annotated[
             str | None, Field(description="Saved profile id (provider:model) to use as is")
         ] = None,
@@ -148,9 +160,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         ] = False,
         repository: Repository = None,
     ) -> LeaderWorkerResult:
-        """Do a goal: plan, give each step to a qualified worker (else the leader), check every output; the
-        leader accepts, revises (max 3) or rejects: succeeded|partial|failed, outputs and patches per step;
-        dry-run unless write. Cost: leader and worker calls per step."""
+        """Do a goal: plan, route steps to qualified workers (else the leader), check outputs; the leader
+        accepts, revises (max 3) or rejects: succeeded|partial|failed; dry-run unless write. Cost: leader and
+        worker calls per step."""
         arguments = {
             "goal": goal,
             "scope": scope,
@@ -165,8 +177,8 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
     @edge
     async def fix_error(
         ctx: Context,
-        error_log: Annotated[str, Field(description="Workspace file with the error output")],
-        scope: Annotated[str, Field(description="Workspace directory the fix may touch")],
+        error_log: Annotated[str, Field(description="File with the error output")],
+        scope: Annotated[str, Field(description="Directory the fix may touch")],
         write: Annotated[
             bool, Field(description="Apply the checked patch; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false")
         ] = False,
@@ -179,9 +191,9 @@ def add_workflow_tools(server: FastMCP, runtime: Runtime, durable: DurableRuns) 
         ] = None,
         repository: Repository = None,
     ) -> FixResult:
-        """Fix a failing build or test: parse the log, read scoped context, propose root cause, a checked patch
-        and validation commands (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot, apply,
-        validate, restore every file on failure. Cost: fixer model calls."""
+        """Fix a failing build or test from its log: cause, checked patch, validation commands
+        (fixed|proposed|nothing_to_fix|failed|restored). With write: snapshot, apply, validate, restore on
+        failure. Cost: fixer model calls."""
         arguments = {
             "error_log": error_log,
             "scope": scope,

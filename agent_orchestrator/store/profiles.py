@@ -9,12 +9,17 @@ killed mid-save left behind (never a live writer's).
 In the database each profile is a row (its id, the profile's JSON, when it was saved). A row that
 cannot be read is reported the same way (by `load` and `get`, and by a `save` that would replace
 it) and left untouched; saving another profile still works.
+
+`update(profile_id, change)` is a read-modify-write of one profile (a worker's track record): under
+the file lock, or in one transaction holding the row's lock (`SELECT ... FOR UPDATE`), so two
+processes updating the same profile at once both land, one after the other.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -32,6 +37,8 @@ PROFILES_FILE = "worker-profiles.json"
 LEADER_PROFILES_FILE = "leader-profiles.json"
 FORMAT_VERSION = 1
 P = TypeVar("P", WorkerCapabilityProfile, LeaderProfile)
+# A profile as saved -> the profile to save; the very same object back means "no change" (nothing is written).
+Change = Callable[[P], P]
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,27 @@ class _ProfileRows(Generic[P]):
                 (profile_id, profile.model_dump_json(), time.time()),
             )
 
+    def update(self, profile_id: str, change: Change[P]) -> P | None:
+        """`change` applied to the saved profile in one transaction holding its row lock (None: none saved)."""
+        kind = self._kind
+        with self._db.transaction() as db:
+            row = db.execute(
+                f"SELECT profile FROM {kind.table} WHERE {kind.key} = ? FOR UPDATE", (profile_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            try:
+                current = kind.model.model_validate_json(row[0])
+            except ValidationError:
+                raise self._corrupt([profile_id]) from None
+            changed = change(current)
+            if changed is not current:
+                db.execute(
+                    f"UPDATE {kind.table} SET profile = ?, saved = ? WHERE {kind.key} = ?",
+                    (changed.model_dump_json(), time.time(), profile_id),
+                )
+            return changed
+
     def _corrupt(self, profile_ids: list[str]) -> StoreCorruptError:
         shown = ", ".join(repr(profile_id[:100]) for profile_id in profile_ids[:10])
         return StoreCorruptError(
@@ -162,9 +190,33 @@ class _ProfileStore(Generic[P]):
             remove_stale_temps(self.path)
             profiles = self._read()
             profiles[getattr(profile, self._kind.key)] = profile
-            document = _Document[self._kind.model](profiles=profiles)
-            atomic_write_text(self.path, document.model_dump_json(indent=2) + "\n")
+            self._write(profiles)
         return self.path
+
+    def update(self, profile_id: str, change: Change[P]) -> P | None:
+        """Read one saved profile, apply `change`, write the result, all under the lock (or in one
+        transaction holding the row's lock): concurrent updaters in any process see each other's
+        changes and lose none. The profile as it now stands; None when none is saved (nothing written)."""
+        if self._rows is not None:
+            return self._rows.update(profile_id, change)
+        if not self.path.exists():
+            return None
+        with file_lock(self.path):
+            profiles = self._read()
+            current = profiles.get(profile_id)
+            if current is None:
+                return None
+            changed = change(current)
+            if changed is not current:
+                remove_stale_temps(self.path)
+                profiles[profile_id] = changed
+                self._write(profiles)
+        return changed
+
+    def _write(self, profiles: dict[str, P]) -> None:
+        """Replace the file with `profiles` (atomically); call it holding the lock."""
+        document = _Document[self._kind.model](profiles=profiles)
+        atomic_write_text(self.path, document.model_dump_json(indent=2) + "\n")
 
     def _read(self) -> dict[str, P]:
         try:

@@ -49,7 +49,8 @@ ENTRIES: tuple[WorkflowEntry, ...] = (
         "agent_orchestrator.workflows.planning",
         "plan",
         "ao plan",
-        "Plan a goal: steps with task types and dependencies, assignments, risks, validation.",
+        "Plan a goal: steps with task types and dependencies, assignments, risks, validation; optionally a "
+        "second model's draft to mark the risks both name.",
     ),
     WorkflowEntry(
         "leader-worker-basic",
@@ -63,7 +64,8 @@ ENTRIES: tuple[WorkflowEntry, ...] = (
         "agent_orchestrator.workflows.review.graph",
         "review",
         "ao review",
-        "Review a diff: deterministic analysis, then findings that cite lines of the diff.",
+        "Review a diff: deterministic analysis, then findings that cite lines of the diff; optionally a second "
+        "model reviews too and findings both cite are confirmed.",
     ),
     WorkflowEntry(
         "fix-error",

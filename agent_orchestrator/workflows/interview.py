@@ -3,6 +3,10 @@
 ResolveEndpoint -> AskCases -> ScoreAnswers -> SaveProfile -> End
                                          \\-> End (not asked to save, or unavailable)
 
+AskCases asks the cases as the workflows ask workers (a `StepResult` in an output mode): the
+structured cases first, mode by mode until one works, then the rest in that mode (`interview.probe`);
+the profile records the mode and every trial, and the workflows call the worker in that mode.
+
 An interview is a recorded run like the other workflows ("worker-interview" in `ao runs list`):
 every call to the worker goes into the run's usage and the call ledger (`ao usage`), and the
 run's deadline is the interview's own (AO_INTERVIEW_TIMEOUT), so a slow worker ends `blocked`
@@ -26,7 +30,8 @@ from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.errors import UsageError
 from agent_orchestrator.interview.calls import InterviewDeadline
 from agent_orchestrator.interview.case import GradingEnv
-from agent_orchestrator.interview.runner import SuiteRun, run_suite
+from agent_orchestrator.interview.probe import run_interview
+from agent_orchestrator.interview.runner import SuiteRun
 from agent_orchestrator.interview.scoring import InterviewMeta, build_result
 from agent_orchestrator.interview.suite import build_suite
 from agent_orchestrator.interview.typescript import TypeScriptToolchain, find_typescript_toolchain
@@ -85,8 +90,9 @@ class ResolveEndpoint(BaseNode[InterviewState, InterviewDeps, InterviewResult]):
 
 @dataclass
 class AskCases(BaseNode[InterviewState, InterviewDeps, InterviewResult]):
-    """Ask every case (bounded concurrency, deadlines, retries) and grade each answer; each call is
-    recorded in the run, and every call stops at the interview's deadline."""
+    """Probe the output modes with the structured cases, ask the rest in the chosen mode (bounded
+    concurrency, deadlines, retries) and grade each answer; each call is recorded in the run, and
+    every call stops at the interview's deadline."""
 
     worker: Model
 
@@ -96,7 +102,7 @@ class AskCases(BaseNode[InterviewState, InterviewDeps, InterviewResult]):
             settings = run.runtime.settings
             deadline = _deadline(run)
             ctx.state.toolchain = find_typescript_toolchain()
-            ctx.state.suite_run = await run_suite(
+            ctx.state.suite_run = await run_interview(
                 self.worker,
                 build_suite(ctx.deps.request.seed),
                 env=GradingEnv(typescript=ctx.state.toolchain),

@@ -9,6 +9,10 @@ Assignments come from saved, judged worker profiles only (see `routing`), never 
 model says. A plan that passes those checks is still read, not believed (`leader_checks`): one
 that restates the goal instead of giving steps, has placeholder text, or echoes instructions found
 in the context files is returned `needs_attention` with the reasons (its run record `partial`).
+
+With a second opinion (`second_opinion`, another model) the second model drafts a plan from the same
+first prompt, concurrently; the leader's plan is still the one returned and routed, its risks marked
+against the second draft's (`plan_agreement`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pydantic_graph import BaseNode, End, GraphRunContext
 
 from agent_orchestrator.agents.build import build_agents_with_fallbacks
 from agent_orchestrator.agents.calls import call_agent
-from agent_orchestrator.agents.models import DraftPlan
+from agent_orchestrator.agents.models import DraftPlan, PlanStep, Risk
 from agent_orchestrator.agents.plan_graph import plan_problems
 from agent_orchestrator.agents.prompts.instructions import LEADER_PLANNER
 from agent_orchestrator.agents.prompts.planning import planner_prompt
@@ -31,13 +35,16 @@ from agent_orchestrator.domain.status import RunStatus
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.interview.freshness import freshness
 from agent_orchestrator.interview.routing import Candidate, propose
+from agent_orchestrator.providers import ModelSpec, role_spec
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.failures import OutputRejected, summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.leader_checks import LeaderText, plan_attention, reasons
 from agent_orchestrator.workflows.leader_vetting import vet_leader
-from agent_orchestrator.workflows.plan_result import PlanResult, ProposedPlan
+from agent_orchestrator.workflows.plan_agreement import SecondDraft, draft_alongside, second_opinion_of
+from agent_orchestrator.workflows.plan_result import PlanResult, PlanRisk, PlanSecondOpinion, ProposedPlan
 from agent_orchestrator.workflows.recorder import RunContext, record_run
+from agent_orchestrator.workflows.second_opinion import second_opinion_spec
 
 MAX_CONTEXT_FILES = 20
 MAX_CONTEXT_FILE_BYTES = 64_000
@@ -55,6 +62,7 @@ class PlanOutcome:
     plan: ProposedPlan
     context: list[Data]
     context_files: list[str]
+    second_draft: SecondDraft | None = None
 
 
 @dataclass
@@ -63,15 +71,18 @@ class PlanningState:
     context: list[Data] = field(default_factory=list[Data])
     context_files: list[str] = field(default_factory=list[str])
     attempts: int = 0
+    second_draft: SecondDraft | None = None
 
 
 @dataclass
 class PlanningDeps:
-    """The run being recorded, the worker candidates to route to, and the scope context must lie in."""
+    """The run being recorded, the worker candidates to route to, the scope context must lie in, and the
+    second model asked for a draft too (a second opinion)."""
 
     run: RunContext
     candidates: list[Candidate]
     scope: Path | None = None
+    second: ModelSpec | None = None
 
 
 @dataclass
@@ -91,7 +102,8 @@ class ReadContext(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
 
 @dataclass
 class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
-    """Ask the leader for a plan (again with the problems found, on a retry)."""
+    """Ask the leader for a plan (again with the problems found, on a retry); the first time, the second
+    opinion's model too, concurrently."""
 
     problems: list[str] = field(default_factory=list[str])
 
@@ -101,9 +113,17 @@ class DraftSteps(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
             ctx.state.attempts += 1
             agent, fallbacks = build_agents_with_fallbacks(run.runtime, "leader", DraftPlan, LEADER_PLANNER)
             prompt = planner_prompt(ctx.state.goal, ctx.state.context, self.problems)
-            draft = await call_agent(
-                agent, prompt, usage=run, redact=run.runtime.redact, bounds=run.bounds(), fallbacks=fallbacks
-            )
+
+            async def ask_leader() -> DraftPlan:
+                return await call_agent(
+                    agent, prompt, usage=run, redact=run.runtime.redact, bounds=run.bounds(), fallbacks=fallbacks
+                )
+
+            second = ctx.deps.second if ctx.state.attempts == 1 else None
+            if second is None:
+                draft = await ask_leader()
+            else:
+                draft, ctx.state.second_draft = await draft_alongside(run, ask_leader, second, prompt)
         return CheckPlan(draft)
 
 
@@ -140,10 +160,10 @@ class ProposeAssignments(BaseNode[PlanningState, PlanningDeps, PlanOutcome]):
                 summary=self.draft.summary,
                 steps=self.draft.steps,
                 assignments=assignments,
-                risks=self.draft.risks,
+                risks=[PlanRisk.model_validate(risk.model_dump()) for risk in self.draft.risks],
                 validation=self.draft.validation,
             )
-        return End(PlanOutcome(plan, ctx.state.context, ctx.state.context_files))
+        return End(PlanOutcome(plan, ctx.state.context, ctx.state.context_files, ctx.state.second_draft))
 
 
 GRAPH = build_graph(
@@ -183,45 +203,62 @@ async def make_plan(
     context_files: Sequence[str],
     candidates: list[Candidate],
     scope: Path | None = None,
+    second: ModelSpec | None = None,
 ) -> PlanOutcome:
-    """Run the planning graph inside an existing run (the leader-worker workflow plans this way too)."""
+    """Run the planning graph inside an existing run (the leader-worker workflow plans this way too);
+    `second`: a second model that drafts too (a second opinion)."""
     return await GRAPH.run(
         state=PlanningState(goal=goal),
-        deps=PlanningDeps(run=run, candidates=candidates, scope=scope),
+        deps=PlanningDeps(run=run, candidates=candidates, scope=scope, second=second),
         inputs=ReadContext(list(context_files)),
     )
 
 
 async def plan(
-    runtime: Runtime, goal: str, *, context_files: Sequence[str] = (), progress: ProgressCallback | None = None
+    runtime: Runtime,
+    goal: str,
+    *,
+    context_files: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+    second_opinion: str | None = None,
 ) -> PlanResult:
-    """Plan `goal`: steps, a worker assignment proposal, risks and a validation strategy, recorded as a run."""
+    """Plan `goal`: steps, a worker assignment proposal, risks and a validation strategy, recorded as a run;
+    `second_opinion` ("provider:model") has a second model draft too, its risks and steps compared."""
     if not goal.strip():
         raise UsageError("`goal` is empty: say what to plan, e.g. 'add input validation to the CLI'")
     if len(context_files) > MAX_CONTEXT_FILES:
         raise UsageError(f"at most {MAX_CONTEXT_FILES} context files, got {len(context_files)}")
+    second = None if second_opinion is None else second_opinion_spec(runtime.settings, second_opinion)
 
     async def body(run: RunContext) -> PlanResult:
         vet_leader(run, ("planning",))
-        outcome = await make_plan(run, goal, context_files, saved_candidates(runtime))
+        if second is not None:
+            vet_leader(run, ("planning",), second)
+        outcome = await make_plan(run, goal, context_files, saved_candidates(runtime), second=second)
         attention = plan_checks(goal, outcome)
         if attention:
             run.warn(f"the leader's plan needs attention: {summarise(attention)}")
+        risks, opinion = outcome.plan.risks, None
+        if second is not None and outcome.second_draft is not None:
+            risks, opinion = _compare(run, goal, outcome, outcome.second_draft, second)
         return PlanResult(
-            **outcome.plan.model_dump(),
+            **outcome.plan.model_dump(exclude={"risks"}),
+            risks=risks,
             run_id=run.run_id,
             status="needs_attention" if attention else "succeeded",
             goal=runtime.redact(goal),
             context_files=outcome.context_files,
             attention=attention,
+            second_opinion=opinion,
             warnings=list(run.warnings),
             usage=run.usage.as_dict(),
         )
 
+    inputs = {"goal": goal, "context_files": list(context_files)}
     return await record_run(
         runtime,
         "planning",
-        {"goal": goal, "context_files": list(context_files)},
+        inputs | ({} if second is None else {"second_opinion": second.model_id}),
         body,
         expected_nodes=len(NODES),
         progress=progress,
@@ -230,6 +267,7 @@ async def plan(
             "steps": len(result.steps),
             "assignments": {a.step_id: a.assignee for a in result.assignments},
             "attention": result.attention,
+            **({} if result.second_opinion is None else {"second_opinion": result.second_opinion.model_dump()}),
         },
         outcome=_outcome,
     )
@@ -238,17 +276,37 @@ async def plan(
 def plan_checks(goal: str, outcome: PlanOutcome) -> list[str]:
     """Why the leader's plan text is not accepted as is (empty: it is): see `leader_checks`."""
     plan = outcome.plan
-    texts = [LeaderText("summary", plan.summary)]
-    for step in plan.steps:
+    return _text_checks(goal, plan.summary, plan.steps, plan.risks, outcome.context)
+
+
+def _text_checks(
+    goal: str, summary: str, steps: Sequence[PlanStep], risks: Sequence[Risk], context: list[Data]
+) -> list[str]:
+    texts = [LeaderText("summary", summary)]
+    for step in steps:
         texts += [
             LeaderText(f"steps.{step.id}.title", step.title),
             LeaderText(f"steps.{step.id}.done_when", step.done_when),
         ]
-    for i, risk in enumerate(plan.risks):
+    for i, risk in enumerate(risks):
         texts += [LeaderText(f"risks[{i}].description", risk.description)]
         texts += [LeaderText(f"risks[{i}].mitigation", risk.mitigation)] if risk.mitigation else []
-    steps = [(step.title, step.done_when) for step in plan.steps]
-    return reasons(plan_attention(goal, steps, texts, [data.text for data in outcome.context]))
+    shown = [(step.title, step.done_when) for step in steps]
+    return reasons(plan_attention(goal, shown, texts, [data.text for data in context]))
+
+
+def _compare(
+    run: RunContext, goal: str, outcome: PlanOutcome, second: SecondDraft, spec: ModelSpec
+) -> tuple[list[PlanRisk], PlanSecondOpinion]:
+    """The leader's risks marked against the second draft, which passes the same checks first (once: no
+    retry), else is rejected."""
+    problems: list[str] = []
+    if isinstance(second, DraftPlan):
+        problems = plan_problems(second) or _text_checks(
+            goal, second.summary, second.steps, second.risks, outcome.context
+        )
+    leader = role_spec(run.runtime.settings, "leader").model_id
+    return second_opinion_of(run, outcome.plan, second, problems, leader, spec.model_id)
 
 
 def _outcome(result: PlanResult) -> tuple[RunStatus, str]:

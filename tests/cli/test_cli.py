@@ -60,7 +60,7 @@ def test_ideal_interview_prints_profile_and_exits_zero(capsys: pytest.CaptureFix
     assert out.splitlines()[:9] == snapshot(
         [
             "worker  openai-compatible:ideal",
-            "status  ACTIVE  (suite 2026.11.1, seed 7, N s)",
+            "status  ACTIVE  (suite 2026.12.1, seed 7, N s)",
             "scores",
             "  ✓ instruction_following    1.00  (3/3 cases)",
             "  ✓ structured_json          1.00  (3/3 cases)",
@@ -95,8 +95,8 @@ def test_save_then_list_and_profile(capsys: pytest.CaptureFixture[str]) -> None:
     shown = re.sub(r"\d+\.\ds", "N.Ns", re.sub(r"\d{4}-\d\d-\d\dT[\d:]{8}", "TIME", out))
     assert shown.splitlines() == snapshot(
         [
-            "WORKER                   STATUS  P50   P95   FRESHNESS  EVALUATED            TASK TYPES",
-            "openai-compatible:ideal  active  N.Ns  N.Ns  fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation",
+            "WORKER                   STATUS  MODE  P50   P95   ACCEPTED  REVISIONS  COST/ACCEPTED  FRESHNESS  EVALUATED            TASK TYPES",
+            "openai-compatible:ideal  active  tool  N.Ns  N.Ns  —         —          —              fresh      TIME  summarization, structured_extraction, code_explanation, log_triage, code_review, codegen, patch_generation",
         ]
     )
     code, out, _ = run(capsys, "worker", "profile", "openai-compatible:ideal", "--json")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from fault_server import Action, FaultServer, Hang, HTTPError, Huge, Reply, Responder
+from fault_server import Action, FaultServer, Hang, HTTPError, Huge, Responder, structured_reply
 from real_models import TRANSIENT_FAULTS, RealModels, endpoint_settings
 from scripted import SEED
 
@@ -49,12 +49,15 @@ def runtime_at(settings: Settings, models: RealModels, **update: Any) -> Runtime
 
 
 def references(latency: float = 0.0) -> Responder:
-    """A worker that answers every interview case with its reference answer, after `latency` seconds."""
+    """A worker that answers every interview case with its reference answer in a step's output (through
+    the output tool, else as JSON text), after `latency` seconds."""
     cases = {case.prompt: case for case in build_suite(SEED)}
 
     def respond(request: dict[str, Any]) -> Action:
-        case = cases.get(request["messages"][-1]["content"])
-        return Reply(case.reference if case is not None else "?", latency=latency)
+        prompt = next((m["content"] for m in request["messages"] if m["role"] == "user"), None)
+        case = cases.get(prompt) if isinstance(prompt, str) else None
+        answer = {"summary": "answered", "content": case.reference if case is not None else "?"}
+        return replace(structured_reply(request, answer), latency=latency)
 
     return respond
 
@@ -128,15 +131,25 @@ async def test_a_retry_after_is_waited_for_and_the_worker_judged(
     assert_recorded(runtime, result, server)
 
 
-async def test_a_4mb_answer_is_taken_once_capped_and_judged(settings: Settings, real_models: RealModels) -> None:
+async def test_a_4mb_text_answer_is_no_step_output_in_any_mode_and_the_worker_is_blocked(
+    settings: Settings, real_models: RealModels
+) -> None:
+    """Text where a step's output was asked for: each output mode is tried once, with the workflows' retries."""
     runtime = runtime_at(settings, real_models, ao_interview_concurrency=4, ao_model_call_timeout=10.0)
     with FaultServer(default=Huge()) as server:
         result = await interview(runtime, server)
     assert result.status == "blocked" and result.profile is not None
-    assert server.count == CASES  # a valid answer: never retried
+    assert result.reasons[0].startswith("no structured output mode works: tool: 0/3 answers")
+    assert server.count == 3 * 3 * 3  # three modes, three structured cases, a call and its two retries
+    trials = result.profile.output_mode_trials
+    assert [(t.mode, t.works, t.delivered) for t in trials] == [
+        (m, False, 0) for m in ("tool", "native", "prompted")
+    ]
+    assert "Please include your response in a tool call" in trials[0].detail and "JSON" in trials[1].detail
+    assert result.profile.output_mode is None
     cases = [case for score in result.profile.scores.values() for case in score.cases]
-    assert all(case.checks[0].name == "answer_size" and case.checks[0].passed is False for case in cases)
-    assert all(case.answer_chars == 4 * 1024 * 1024 and len(case.answer_excerpt) <= 400 for case in cases)
+    assert all(case.error == "model_error" and len(case.answer_excerpt) <= 400 for case in cases)
+    assert sum(1 for case in cases if case.attempts == 0) == CASES - 3  # the rest was not asked
     assert_recorded(runtime, result, server)
 
 
@@ -156,11 +169,12 @@ async def test_a_hang_past_the_interview_deadline_ends_blocked_at_the_deadline(
         "too slow: no answer at all; the interview's deadline of 1.5 s (AO_INTERVIEW_TIMEOUT) passed "
         "with 19 of 19 cases unanswered"
     )
-    assert server.count == 4  # the calls in flight when it passed; no case was asked after it
+    assert server.count == 3  # the probe's structured cases, in flight when it passed; nothing asked after it
     calls = runtime.ledger.for_run(result.run_id or "")
     assert [call.error for call in calls] == [
         "no answer before the interview's deadline of 1.5 s (AO_INTERVIEW_TIMEOUT)"
-    ] * 4
+    ] * 3
+    assert result.profile is not None and result.profile.output_mode_trials[0].detail.startswith("not determined")
     assert_recorded(runtime, result, server)
 
 
@@ -182,11 +196,12 @@ async def test_a_slow_worker_ends_blocked_within_the_deadline_saved_and_listed_w
     assert elapsed <= 2.0 + 0.3, "the interview ends at its deadline"
     assert result.status == "blocked" and result.saved and result.profile is not None
     reliability = result.profile.reliability
-    assert (reliability.answered, reliability.unanswered_at_deadline, reliability.transport_failures) == (4, 15, 0)
+    # the probe's three structured cases answered (tool mode works); the rest was cut by the deadline
+    assert (reliability.answered, reliability.unanswered_at_deadline, reliability.transport_failures) == (3, 16, 0)
     assert reliability.latency_p95_ms is not None and 1500 <= reliability.latency_p95_ms < 1900
     assert result.reasons[0] == (
         f"too slow: p95 latency {reliability.latency_p95_ms / 1000:.1f} s; the interview's deadline of 2 s "
-        "(AO_INTERVIEW_TIMEOUT) passed with 15 of 19 cases unanswered"
+        "(AO_INTERVIEW_TIMEOUT) passed with 16 of 19 cases unanswered"
     )
     assert any("raise AO_INTERVIEW_TIMEOUT" in action for action in result.recommended_actions)
     saved = runtime.profiles.get(WORKER)
@@ -201,6 +216,7 @@ async def test_a_slow_worker_ends_blocked_within_the_deadline_saved_and_listed_w
         reliability.latency_p95_ms,
     )
     header, row = render("list_workers", list_workers(runtime).model_dump(mode="json")).splitlines()
-    assert header.split()[:4] == ["WORKER", "STATUS", "P50", "P95"]
+    assert header.split()[:5] == ["WORKER", "STATUS", "MODE", "P50", "P95"]
     p50, p95 = (f"{ms / 1000:.1f}s" for ms in (reliability.latency_p50_ms or 0, reliability.latency_p95_ms))
-    assert row.split()[:4] == [WORKER, "blocked", p50, p95]
+    cells = row.split()
+    assert [*cells[:2], *cells[3:5]] == [WORKER, "blocked", p50, p95]

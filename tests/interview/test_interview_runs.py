@@ -103,11 +103,12 @@ async def test_grading_that_outlasts_the_deadline_is_stopped_and_said(
     assert time.monotonic() - started < 1.0 + 0.3 + 1.0
     assert result.profile is not None and result.status == "blocked"
     cases = [case for score in result.profile.scores.values() for case in score.cases]
-    # The stuck graders hold pydantic-evals' concurrency slots: the answers they hold are ungraded,
-    # the cases waiting behind them unanswered.
+    # The stuck graders hold the probe's answers (the three structured cases, asked first) ungraded
+    # until the deadline; the cases asked after it are unanswered.
     ungraded = [case for case in cases if case.error is None]
     unanswered = [case for case in cases if case.error == "deadline"]
-    assert len(ungraded) == runtime.settings.ao_interview_concurrency and len(ungraded) + len(unanswered) == CASES
+    assert {case.dimension for case in ungraded} == {"structured_json"} and len(ungraded) == 3
+    assert len(ungraded) + len(unanswered) == CASES
     assert all(case.checks[0].name == "graded" and case.checks[0].passed is False for case in ungraded)
     assert "answered, but not graded before the interview's deadline of 1 s" in ungraded[0].checks[0].detail
 

@@ -108,13 +108,15 @@ async def test_flaky_endpoint_is_retried_and_judged(runtime: Runtime) -> None:
     assert result.profile is not None and result.profile.reliability.retries > 0
 
 
-async def test_huge_answer_is_capped_and_reported(runtime: Runtime) -> None:
+async def test_huge_answer_fails_the_step_schema_and_is_reported(runtime: Runtime) -> None:
+    """A 4 MB `content` is no valid step output (workflows would reject it too): it fails `answered`, with why."""
     result = await interview(runtime, "huge")
     assert result.profile is not None
-    case = result.profile.scores["summarization"].cases[0]
-    assert case.answer_chars == 4 * 1024 * 1024
-    assert len(case.answer_excerpt) <= 400
-    assert case.checks[0].name == "answer_size" and case.checks[0].passed is False
+    case = result.profile.scores["structured_json"].cases[0]
+    assert case.error == "model_error" and case.answer_chars == 0 and case.attempts == 3
+    assert case.checks[0].name == "answered" and case.checks[0].passed is False
+    assert "content: String should have at most 50000 characters" in case.checks[0].detail
+    assert len(case.checks[0].detail) <= 300
 
 
 async def test_unreachable_base_url_is_unavailable(settings) -> None:

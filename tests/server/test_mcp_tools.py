@@ -144,7 +144,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "cwd": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Directory inside the workspace; default its root",
+                        "description": "Working directory; default workspace root",
                     },
                     "timeout_s": {
                         "default": 300.0,
@@ -156,7 +156,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
+                        "description": "In AO_ALLOWED_ROOTS; default workspace",
                     },
                 },
                 "required": ["commands"],
@@ -173,17 +173,22 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "diff_file": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Unified diff file in the workspace; or diff_range or files",
+                        "description": "Unified diff file; or diff_range or files",
                     },
                     "files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
                         "default": None,
-                        "description": "Up to 100 workspace files, reviewed whole; or diff_range or diff_file",
+                        "description": "Up to 100 files, reviewed whole; or diff_range or diff_file",
+                    },
+                    "second_opinion": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Second model (provider:model)",
                     },
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
+                        "description": "In AO_ALLOWED_ROOTS; default workspace",
                     },
                 },
             },
@@ -200,12 +205,17 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "context_files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
                         "default": None,
-                        "description": "Workspace files for the leader to read",
+                        "description": "Files for the leader to read",
+                    },
+                    "second_opinion": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Second model (provider:model)",
                     },
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
+                        "description": "In AO_ALLOWED_ROOTS; default workspace",
                     },
                 },
                 "required": ["goal"],
@@ -223,12 +233,12 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "scope": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Workspace directory patches may touch",
+                        "description": "Directory patches may touch",
                     },
                     "context_files": {
                         "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
                         "default": None,
-                        "description": "Workspace files for the leader to read",
+                        "description": "Files for the leader to read",
                     },
                     "worker_profile": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
@@ -243,7 +253,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
+                        "description": "In AO_ALLOWED_ROOTS; default workspace",
                     },
                 },
                 "required": ["goal"],
@@ -252,8 +262,8 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "error_log": {"description": "Workspace file with the error output", "type": "string"},
-                    "scope": {"description": "Workspace directory the fix may touch", "type": "string"},
+                    "error_log": {"description": "File with the error output", "type": "string"},
+                    "scope": {"description": "Directory the fix may touch", "type": "string"},
                     "write": {
                         "default": False,
                         "description": "Apply the checked patch; needs AO_ALLOW_WRITE=true, AO_DRY_RUN=false",
@@ -268,7 +278,7 @@ async def test_tool_input_schemas(runtime: Runtime) -> None:
                     "repository": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Repository in AO_ALLOWED_ROOTS; default: workspace",
+                        "description": "In AO_ALLOWED_ROOTS; default workspace",
                     },
                 },
                 "required": ["error_log", "scope"],

@@ -31,7 +31,7 @@ async def test_real_client_lists_calls_reads_and_gets_prompts() -> None:
     assert models.structured_content is not None
     assert models.structured_content["default_model"] == "local:smollm2-135m-instruct"
     assert json.loads(workers[0].text)["workers"] == []
-    assert "worker model being evaluated" in prompt.messages[0].content.text
+    assert "one question of an interview" in prompt.messages[0].content.text
 
 
 def test_stdout_carries_only_json_rpc_even_at_debug_logging() -> None:

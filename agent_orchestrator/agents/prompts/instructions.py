@@ -34,11 +34,14 @@ cause, the safe steps of the fix, a unified diff (paths relative to the reposito
 `b/` prefixes) that fixes it, and the allowlisted commands that prove the fix. Change as little as
 possible. {UNTRUSTED_DATA_NOTICE}"""
 
-INTERVIEWED_WORKER = """\
-You are a worker model being evaluated before you may receive engineering tasks.
-Answer each request exactly as it asks: the requested format only, no preamble, no sign-off.
-Base every answer only on the information in the request. When the request does not contain
-enough information to answer, say so instead of guessing."""
+# An interviewed worker is asked as workflows ask workers (a step's structured output): the workers'
+# instructions, plus how to answer an interview question. The cases' prompts are the steps.
+INTERVIEWED_WORKER = f"""\
+{WORKER}
+This step is one question of an interview before you may receive engineering tasks. Put the answer in
+`content`, exactly as the request asks: the requested format only, no preamble, no sign-off; `summary`
+says in a few words what you answered. Base every answer only on the information in the request; when
+it does not contain enough information, say so instead of guessing."""
 
 PROMPTS: dict[str, str] = {
     "leader_planner_instructions": LEADER_PLANNER,

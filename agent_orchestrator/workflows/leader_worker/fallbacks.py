@@ -5,6 +5,7 @@ is fresh (same suite, not expired, made against the endpoint the fallback names)
 for the step's task type by the same rule routing uses. `FallbackModel` cannot ask for that (it
 swaps models per request inside one agent run), so steps fall back themselves: the step's call
 gets only the qualified fallbacks, and a step that fell back stays with the worker that served it.
+Each fallback is asked in the output mode its own profile names.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from agent_orchestrator.domain.output_modes import OutputMode
 from agent_orchestrator.domain.profile import LOW_RISK_TASK_TYPES, TaskType, WorkerCapabilityProfile
 from agent_orchestrator.interview.freshness import stale_reasons
 from agent_orchestrator.providers import ModelSpec, fallback_specs, fallbacks_variable
@@ -36,6 +38,11 @@ class FallbackWorker:
     @property
     def worker_id(self) -> str:
         return self.spec.model_id
+
+    @property
+    def output_mode(self) -> OutputMode | None:
+        """The output mode its own interview qualified it in (None: no profile, or one from before the probe)."""
+        return None if self.profile is None else self.profile.output_mode
 
     def unfit_for(self, task_type: TaskType) -> str | None:
         """Why this worker may not do a `task_type` step (None: it may)."""

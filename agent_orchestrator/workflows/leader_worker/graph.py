@@ -11,6 +11,10 @@ A run budget or the run's deadline stops the run early (`LeaderWorkerResult.stop
 that finished are kept, the others say why they did not, and no patch is applied, so a run cut
 short never leaves the workspace half-changed; its accepted patches are returned.
 
+Trust follows the record: each worker step the leader judged goes into the track record of the
+worker that served it, and an active worker whose acceptance rate falls below AO_MIN_ACCEPTANCE_RATE
+is downgraded to limited, with a warning in the result (`track_record`, `interview.trust`).
+
 The plan is read, not believed, as `ao plan` reads it (`planning.plan_checks`, see `leader_checks`):
 one that restates the goal, has placeholder text or echoes instructions found in the context files
 is never handed to the workers; the run ends `needs_attention` with the reasons (its record `partial`).
@@ -45,9 +49,11 @@ from agent_orchestrator.workflows.failures import summarise
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.interview import interview_worker
 from agent_orchestrator.workflows.leader_vetting import vet_leader
+from agent_orchestrator.workflows.leader_worker.canaries import canaried_candidates
 from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker, fallback_workers, qualifies
 from agent_orchestrator.workflows.leader_worker.result import LeaderWorkerResult, PatchOutcome, StepOutcome
 from agent_orchestrator.workflows.leader_worker.steps import StepEnv, StepJob, run_steps
+from agent_orchestrator.workflows.leader_worker.track_record import record_track_records
 from agent_orchestrator.workflows.plan_result import ProposedPlan
 from agent_orchestrator.workflows.planning import (
     MAX_CONTEXT_FILES,
@@ -117,7 +123,10 @@ class PlanSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult
 
 @dataclass
 class RunSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]):
-    """Run the steps, independent ones in parallel, each validated and reviewed."""
+    """Run the drift canaries the routed workers are due (`canaries`: a worker failing its canary is blocked
+    and the leader does its steps), then the steps, independent ones in parallel, each validated and
+    reviewed; then record the leader's
+    verdicts in the track records of the workers that served them (`track_record`)."""
 
     planned: PlanOutcome
     candidates: list[Candidate]
@@ -127,8 +136,12 @@ class RunSteps(BaseNode[LeaderWorkerState, LeaderWorkerDeps, LeaderWorkerResult]
         env = StepEnv(deps.run, ctx.state.goal, deps.scope, self.planned.context, deps.concurrency)
         env.fallback_workers = ctx.state.fallback_workers
         async with deps.run.recorded(self):
-            jobs = step_jobs(deps.run, self.planned.plan, self.candidates)
+            candidates = self.candidates
+            if ctx.state.worker_profile is None:  # a profile the caller named is used as given: no canary
+                candidates = await canaried_candidates(deps.run, self.planned.plan, candidates)
+            jobs = step_jobs(deps.run, self.planned.plan, candidates)
             outcomes = await run_steps(env, jobs)
+            await record_track_records(deps.run, jobs, outcomes, env.fallback_workers)
         ctx.state.outputs, ctx.state.stopped = env.outputs, env.stopped
         return ApplyPatches(self.planned.plan, outcomes)
 

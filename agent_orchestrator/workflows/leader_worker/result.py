@@ -56,6 +56,11 @@ class StepOutcome(BaseModel):
     )
     fallback_from: str | None = Field(default=None, description="the model a fallback replaced")
     fallback_reason: str | None = Field(default=None, description="why that model was replaced")
+    revisions: int = Field(default=0, description="revisions the leader asked for")
+    validation_failures: int = Field(default=0, description="outputs that failed the deterministic checks")
+    cost_usd: float | None = Field(
+        default=None, description="cost of the calls that gave the step's outputs (None: not priced)"
+    )
 
 
 class PatchOutcome(BaseModel):

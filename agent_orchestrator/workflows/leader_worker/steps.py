@@ -42,6 +42,7 @@ from agent_orchestrator.agents.prompts.prompt import Data, Prompt
 from agent_orchestrator.agents.prompts.steps import step_prompt, step_review_prompt
 from agent_orchestrator.agents.resilience import DeadlineExceeded, describe_failure
 from agent_orchestrator.domain.calls import CallRecord
+from agent_orchestrator.domain.output_modes import OutputMode
 from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.domain.steps import StepSlot, reserve_step
 from agent_orchestrator.errors import AOError
@@ -110,8 +111,8 @@ class StepEnv:
     stopped: str | None = None
     outputs: dict[str, StepResult] = field(default_factory=dict[str, StepResult])
     _limits: dict[str, anyio.CapacityLimiter] = field(default_factory=dict[str, anyio.CapacityLimiter])
-    _workers: dict[ModelSpec, Agent[None, StepResult]] = field(
-        default_factory=dict[ModelSpec, Agent[None, StepResult]]
+    _workers: dict[tuple[ModelSpec, OutputMode | None], Agent[None, StepResult]] = field(
+        default_factory=dict[tuple[ModelSpec, OutputMode | None], Agent[None, StepResult]]
     )
     _leader: list[Agent[None, StepResult]] = field(default_factory=list[Agent[None, StepResult]])
     _reviewers: list[Agent[None, StepReview]] = field(default_factory=list[Agent[None, StepReview]])
@@ -125,7 +126,8 @@ class StepEnv:
 
     def doers(self, job: StepJob) -> Doers:
         """Who may do the step: the leader and its fallbacks, or the worker at the endpoint its profile was
-        made against and then each fallback worker qualified for the step by its own profile."""
+        made against and then each fallback worker qualified for the step by its own profile; each worker
+        asked in the output mode its own interview qualified it in."""
         if job.worker is None:
             if not self._leader:
                 primary, fallbacks = build_agents_with_fallbacks(self.run.runtime, "leader", StepResult, WORKER)
@@ -137,7 +139,12 @@ class StepEnv:
         usable, unfit = qualified_fallbacks(self.fallback_workers, job.assignment.task_type, worker.worker_id)
         for warning in unfit:
             self._warn_once(warning)
-        return Doers([self._worker(spec), *(self._worker(fallback.spec) for fallback in usable)])
+        return Doers(
+            [
+                self._worker(spec, worker.output_mode),
+                *(self._worker(fallback.spec, fallback.output_mode) for fallback in usable),
+            ]
+        )
 
     def reviewers(self) -> list[Agent[None, StepReview]]:
         """The leader's reviewer, then its fallbacks."""
@@ -181,10 +188,13 @@ class StepEnv:
             self.stopped = self.run.runtime.redact(reason)
             self.run.warn(f"the run stopped early: {self.stopped}")
 
-    def _worker(self, spec: ModelSpec) -> Agent[None, StepResult]:
-        if spec not in self._workers:
-            self._workers[spec] = build_agent(self.run.runtime, "worker", StepResult, WORKER, spec=spec)
-        return self._workers[spec]
+    def _worker(self, spec: ModelSpec, mode: OutputMode | None) -> Agent[None, StepResult]:
+        """The worker's agent, asking for its output in `mode` (None: a profile from before the probe)."""
+        if (spec, mode) not in self._workers:
+            self._workers[spec, mode] = build_agent(
+                self.run.runtime, "worker", StepResult, WORKER, spec=spec, output_mode=mode
+            )
+        return self._workers[spec, mode]
 
     def _warn_once(self, warning: str) -> None:
         if warning not in self._warned:
@@ -278,6 +288,7 @@ async def _round(
     outcome.validation = await validate_output(env.run.runtime.safety, output, env.scope)
     failed = [check for check in outcome.validation if check.passed is False]
     if failed:
+        outcome.validation_failures += 1
         detail = "; ".join(f"{check.name}: {check.detail}" for check in failed)
         return None, output, f"deterministic validation failed: {detail}"
     if job.worker is None:
@@ -295,6 +306,7 @@ async def _round(
     if review.verdict == "reject":
         outcome.error = f"rejected by the leader: {outcome.feedback or 'no reason given'}"
         return "rejected", output, None
+    outcome.revisions += 1
     return None, output, (review.feedback if shown else "") or "the leader asked for a revision"
 
 
@@ -341,6 +353,9 @@ async def _ask(
     finally:
         served = calls.last
         if served is not None and served.succeeded:
+            # the step's cost sums its served calls; one call not priced makes it unknown (None)
+            so_far = 0.0 if outcome.served_by is None else outcome.cost_usd
+            outcome.cost_usd = None if so_far is None or served.cost_usd is None else so_far + served.cost_usd
             outcome.served_by = served.model_id
             doers.serving(served.model_id)
             if served.fallback_from is not None:

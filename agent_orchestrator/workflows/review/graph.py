@@ -13,6 +13,11 @@ names nothing in the diff or echoes instructions found in it is withheld, and th
 Sensitive files in the change (`.env*`, private keys, credentials files, git internals, by the
 path policy's names, old or new) are withheld: their hunks reach no model, no artifact and no
 result; the analysis and the result name them and say why, and each is a high-severity risk.
+
+With a second opinion (`second_opinion`, another model) the second model reviews the same parts
+concurrently, its findings are checked the same way, and each reviewer finding is marked confirmed
+(both cite its file and line) or single-source (`review.agreement`); if the second model fails, the
+leader's review stands, unmarked, with a warning.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from agent_orchestrator.agents.prompts.prompt import Prompt
 from agent_orchestrator.agents.prompts.review import part_prompt
 from agent_orchestrator.domain.progress import ProgressCallback
 from agent_orchestrator.domain.status import RunStatus
+from agent_orchestrator.providers import ModelSpec, role_spec
 from agent_orchestrator.repo.diff import ParsedDiff
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.store.runs import ArtifactRef
@@ -44,6 +50,7 @@ from agent_orchestrator.workflows.failures import (
 from agent_orchestrator.workflows.graphs import build_graph, node_names
 from agent_orchestrator.workflows.leader_vetting import vet_leader
 from agent_orchestrator.workflows.recorder import RunContext, record_run
+from agent_orchestrator.workflows.review.agreement import SecondReview, compare_reviews, counted, review_alongside
 from agent_orchestrator.workflows.review.analysis import (
     analyse_diff,
     check_citations,
@@ -71,17 +78,19 @@ from agent_orchestrator.workflows.review.result import (
     ReviewResult,
     WithheldFile,
 )
+from agent_orchestrator.workflows.second_opinion import second_opinion_spec
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 @dataclass
 class ReviewDeps:
-    """What every node works with: the services, the run being recorded, the size limits."""
+    """What every node works with: the services, the run being recorded, the size limits, the second model."""
 
     runtime: Runtime
     run: RunContext
     limits: ReviewLimits
+    second: ModelSpec | None = None
 
 
 @dataclass
@@ -173,53 +182,69 @@ class ReviewParts(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
 
     async def run(self, ctx: Ctx) -> CheckCitations | End[ReviewResult]:
         deps = ctx.deps
+        second: SecondReview | None = None
         try:
             async with deps.run.recorded(self):
                 agent, fallbacks = build_agents_with_fallbacks(deps.runtime, "leader", ReviewDraft, CODE_REVIEWER)
-                drafts = await review_in_parallel(
-                    agent,
-                    self.parts,
-                    partial(_prompt, ctx.state, len(self.parts)),
-                    deps.run,
-                    deps.limits.concurrency,
-                    fallbacks,
-                )
+                prompt_of = partial(_prompt, ctx.state, len(self.parts))
+                concurrency = deps.limits.concurrency
+                if deps.second is None:
+                    drafts = await review_in_parallel(
+                        agent, self.parts, prompt_of, deps.run, concurrency, fallbacks
+                    )
+                else:
+                    drafts, second = await review_alongside(
+                        deps.second, agent, fallbacks, self.parts, prompt_of, deps.run, concurrency
+                    )
         except Exception as exc:
             if not model_failed(exc):
                 raise  # a missing leader, a refusal or a bug of ours is not the reviewer's failure
             failure = step_failure(exc, deps.runtime.redact, self.get_node_id())
             return End(_reviewer_failed(ctx.state, deps.run, _analysis(ctx.state), failure))
-        return CheckCitations(drafts)
+        return CheckCitations(drafts, second)
 
 
 @dataclass
 class CheckCitations(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
-    """Keep findings that cite a file and line of the diff; drop and count the rest."""
+    """Keep findings that cite a file and line of the diff; drop and count the rest (the second opinion's too)."""
 
     drafts: list[ReviewDraft]
+    second: SecondReview | None = None
 
     async def run(self, ctx: Ctx) -> MergeReviews:
+        redact = ctx.deps.runtime.redact
         async with ctx.deps.run.recorded(self):
             findings = [finding for draft in self.drafts for finding in draft.risks]
-            kept, dropped = check_citations(ctx.state.diff, findings, ctx.deps.runtime.redact)
+            kept, dropped = check_citations(ctx.state.diff, findings, redact)
             if dropped:
                 ctx.deps.run.warn(
                     f"{len(dropped)} reviewer finding(s) dropped: they cite no file and line of the diff"
                 )
-        return MergeReviews(self.drafts, kept, dropped)
+            if self.second is not None and self.second.drafts is not None:
+                theirs = [finding for draft in self.second.drafts for finding in draft.risks]
+                self.second.kept, second_dropped = check_citations(ctx.state.diff, theirs, redact)
+                self.second.dropped = len(second_dropped)
+                if second_dropped:
+                    ctx.deps.run.warn(
+                        f"{len(second_dropped)} second-opinion finding(s) dropped: they cite no file and line "
+                        "of the diff"
+                    )
+        return MergeReviews(self.drafts, kept, dropped, self.second)
 
 
 @dataclass
 class MergeReviews(BaseNode[ReviewState, ReviewDeps, ReviewResult]):
-    """Merge the parts' reviews with the analysis's own findings into one result."""
+    """Merge the parts' reviews with the analysis's own findings into one result (marked against the
+    second opinion's, when there is one)."""
 
     drafts: list[ReviewDraft]
     kept: list[ReviewFinding]
     dropped: list[DroppedFinding]
+    second: SecondReview | None = None
 
     async def run(self, ctx: Ctx) -> End[ReviewResult]:
         async with ctx.deps.run.recorded(self):
-            result = _merge(ctx.state, ctx.deps, self.drafts, self.kept, self.dropped)
+            result = _merge(ctx.state, ctx.deps, self.drafts, self.kept, self.dropped, self.second)
         return End(result)
 
 
@@ -242,21 +267,27 @@ async def review(
     files: list[str] | None = None,
     progress: ProgressCallback | None = None,
     limits: ReviewLimits | None = None,
+    second_opinion: str | None = None,
 ) -> ReviewResult:
-    """Review a git range, a diff file or whole files (exactly one) as a recorded run."""
+    """Review a git range, a diff file or whole files (exactly one) as a recorded run; `second_opinion`
+    ("provider:model") has a second model review it too, its findings compared with the leader's."""
     request = review_request(diff_range, diff_file, files)
+    second = None if second_opinion is None else second_opinion_spec(runtime.settings, second_opinion)
     deps_limits = limits or ReviewLimits()
 
     async def body(run: RunContext) -> ReviewResult:
         vet_leader(run, ("review",))
-        deps = ReviewDeps(runtime, run, deps_limits)
+        if second is not None:
+            vet_leader(run, ("review",), second)
+        deps = ReviewDeps(runtime, run, deps_limits, second)
         result: ReviewResult = await GRAPH.run(state=ReviewState(), deps=deps, inputs=LoadDiff(request))
         return result
 
+    inputs = request.as_inputs() | ({} if second is None else {"second_opinion": second.model_id})
     return await record_run(
         runtime,
         "review",
-        request.as_inputs(),
+        inputs,
         body,
         expected_nodes=len(REVIEW_NODES),
         progress=progress,
@@ -275,12 +306,20 @@ def _merge(
     drafts: list[ReviewDraft],
     kept: list[ReviewFinding],
     dropped: list[DroppedFinding],
+    second: SecondReview | None = None,
 ) -> ReviewResult:
     analysis = _analysis(state)
-    checked = check_review(state.diff, drafts, kept, deps.runtime.redact)
-    found = (*secret_findings(analysis), *withheld_findings(analysis), *checked.findings)
+    redact = deps.runtime.redact
+    checked = check_review(state.diff, drafts, kept, redact)
+    reviewed, opinion = checked.findings, None
+    if second is not None:
+        leader = role_spec(deps.runtime.settings, "leader").model_id
+        reviewed, opinion = compare_reviews(state.diff, reviewed, second, leader, redact, deps.run)
+    found = (*secret_findings(analysis), *withheld_findings(analysis), *reviewed)
     risks = {(f.file, f.line, f.message): f for f in found}
     ordered = sorted(risks.values(), key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line))
+    if opinion is not None and opinion.outcome == "compared":
+        opinion = counted(opinion, ordered)
     missing = [f"{path}: source changed but no test file changed" for path in analysis.untested_source_files]
     missing += checked.missing_tests
     if checked.attention:
@@ -301,6 +340,7 @@ def _merge(
         withheld_files=analysis.withheld_files,
         diff_artifact=state.diff_artifact,
         attention=checked.attention,
+        second_opinion=opinion,
         warnings=list(deps.run.warnings),
         usage=deps.run.usage.as_dict(),
     )

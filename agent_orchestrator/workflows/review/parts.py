@@ -18,7 +18,7 @@ from pydantic_ai import Agent
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import ReviewDraft
 from agent_orchestrator.agents.prompts.prompt import Prompt
-from agent_orchestrator.domain.steps import reserve_step
+from agent_orchestrator.domain.steps import StepSlot, reserve_step
 from agent_orchestrator.errors import PolicyViolation, UsageError
 from agent_orchestrator.policies.safety import SafetyPolicy
 from agent_orchestrator.repo import git
@@ -139,6 +139,12 @@ def added_change(path: str, lines: list[str], *, is_binary: bool = False) -> Fil
     )
 
 
+def reserve_parts(parts: list[ReviewPart], name: str = "review part") -> dict[int, StepSlot]:
+    """One recorded step per part, its id drawn now, in part order, before any call starts (a durable run's
+    replay must find them in the same order)."""
+    return {part.index: reserve_step(f"{name} {part.index}") for part in parts}
+
+
 async def review_in_parallel(
     agent: Agent[None, ReviewDraft],
     parts: list[ReviewPart],
@@ -146,19 +152,21 @@ async def review_in_parallel(
     run: RunContext,
     concurrency: int,
     fallbacks: Sequence[Agent[None, ReviewDraft]] = (),
+    *,
+    slots: dict[int, StepSlot] | None = None,
+    who: str | None = "the reviewer",
 ) -> list[ReviewDraft]:
     """One reviewer call per part (then its `fallbacks`), concurrently; the first failure cancels the others
-    and is re-raised.
+    and is re-raised (with a warning naming the part and `who`, unless None).
 
     Re-raising the reviewer's own exception (not an exception group) lets the run record say
-    exactly why it failed, for example invalid output after the retries.
+    exactly why it failed, for example invalid output after the retries. `slots`: the parts' steps, when
+    the caller drew them (`reserve_parts`).
     """
     drafts: dict[int, ReviewDraft] = {}
     failures: list[tuple[ReviewPart, Exception]] = []
     limiter = anyio.CapacityLimiter(concurrency)
-
-    # In a durable run each part is a recorded step, its id drawn in part order before any call starts.
-    slots = {part.index: reserve_step(f"review part {part.index}") for part in parts}
+    chosen = reserve_parts(parts) if slots is None else slots
 
     async def review_one(part: ReviewPart, scope: anyio.CancelScope) -> None:
         async def call() -> ReviewDraft:
@@ -173,7 +181,7 @@ async def review_in_parallel(
             )
 
         try:
-            drafts[part.index] = await slots[part.index].run(call)
+            drafts[part.index] = await chosen[part.index].run(call)
         except Exception as exc:  # collected and re-raised below, after the siblings stop
             failures.append((part, exc))
             scope.cancel()
@@ -183,7 +191,8 @@ async def review_in_parallel(
             group.start_soon(review_one, part, group.cancel_scope)
     if failures:
         part, exc = failures[0]
-        run.warn(f"the reviewer failed on part {part.index} of {len(parts)} ({files_label(part.files)})")
+        if who is not None:
+            run.warn(f"{who} failed on part {part.index} of {len(parts)} ({files_label(part.files)})")
         raise exc
     return [drafts[part.index] for part in parts]
 

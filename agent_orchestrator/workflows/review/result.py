@@ -11,10 +11,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agent_orchestrator.agents.models import Finding
+from agent_orchestrator.domain.profile import RiskLevel
 from agent_orchestrator.domain.status import ReviewStatus
 from agent_orchestrator.repo.diff import FileStatus
 from agent_orchestrator.store.runs import ArtifactRef
 from agent_orchestrator.workflows.failures import StepFailure
+from agent_orchestrator.workflows.second_opinion import Agreement, SecondOpinionSummary
 
 FileKind = Literal["source", "test", "other"]
 FindingSource = Literal["analysis", "reviewer"]
@@ -98,9 +100,20 @@ class DiffAnalysis(BaseModel):
 
 
 class ReviewFinding(Finding):
-    """A finding whose citation was checked against the diff; `source` says who raised it."""
+    """A finding whose citation was checked against the diff; `source` says who raised it.
+
+    With a second opinion, a reviewer finding is `confirmed` when both models cite its file and line (the
+    leader's wording kept), else `single-source`; `sources` names the model(s). Without one: None, [].
+    """
 
     source: FindingSource
+    agreement: Agreement | None = Field(
+        default=None, description="with a second opinion: confirmed (both models cite this line) or single-source"
+    )
+    sources: list[str] = Field(default=[], description="with a second opinion: the model(s) that raised it")
+    other_severity: RiskLevel | None = Field(
+        default=None, description="confirmed: the second opinion's severity, when it differs"
+    )
 
 
 class DroppedFinding(BaseModel):
@@ -118,6 +131,8 @@ class ReviewResult(BaseModel):
     its findings (secrets, withheld files, untested sources) stand, and `failure` says why.
     `needs_attention` when the reviewer's text failed the leader checks (`leader_checks`): the flagged
     text is withheld, `attention` says which field and why, and the analysis stands.
+    `second_opinion` when a second model was asked (and the leader's review got that far): its counts,
+    or why it was unavailable (the findings then unmarked).
     """
 
     run_id: str
@@ -145,6 +160,9 @@ class ReviewResult(BaseModel):
     )
     attention: list[str] = Field(
         default=[], description="why the reviewer's text was not accepted (status needs_attention)"
+    )
+    second_opinion: SecondOpinionSummary | None = Field(
+        default=None, description="the second model's review: compared (with counts), unavailable or rejected"
     )
     warnings: list[str] = []
     usage: dict[str, int | float | None] = {}
