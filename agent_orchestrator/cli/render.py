@@ -66,10 +66,7 @@ def _profile_lines(profile: dict[str, Any]) -> list[str]:
         f"typescript            {profile['typescript_check']}",
     ]
     if trials := profile.get("output_mode_trials"):
-        tried = "; ".join(
-            f"{t['mode']} {'works' if t['works'] else 'fails'} ({t['delivered']}/{t['cases']} delivered)"
-            for t in trials
-        )
+        tried = "; ".join(f"{t['mode']} {'works' if t['works'] else 'fails'}: {t['detail'][:160]}" for t in trials)
         lines.append(f"output mode           {profile.get('output_mode') or 'none works'}  (tried: {tried})")
     if drift := profile.get("drift_check"):
         failed = f": {'; '.join(drift['failed'][:2])}" if drift["failed"] else ""
