@@ -24,21 +24,30 @@ from agent_orchestrator.errors import UsageError
 from agent_orchestrator.runtime import Runtime
 
 
-class _Arguments(BaseModel):
+class _Checked(BaseModel):
+    """A job's arguments: nothing unknown, checked against the configuration, prepared for replay."""
+
     model_config = ConfigDict(extra="forbid")
 
-    repository: str | None = None
-
-    def prepared(self) -> _Arguments:
+    def prepared(self) -> _Checked:
         """The arguments as the run will replay them (random choices made now)."""
         return self
+
+    def check(self, settings: Settings) -> None:
+        """What only the configuration can tell (a `UsageError` if it is wrong); nothing by default."""
+
+
+class _Arguments(_Checked):
+    """A workspace job's arguments: the repository it works in (default: the workspace)."""
+
+    repository: str | None = None
 
 
 class _SecondOpinion(_Arguments):
     second_opinion: str | None = None
 
     def check(self, settings: Settings) -> None:
-        """What only the configuration can tell: the second opinion's model resolves (a `UsageError` if not)."""
+        """The second opinion's model resolves (a `UsageError` if not)."""
         if self.second_opinion is not None:
             from agent_orchestrator.workflows.second_opinion import second_opinion_spec
 
@@ -71,9 +80,7 @@ class FixArguments(_Arguments):
     apply: bool | None = None
 
 
-class InterviewArguments(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InterviewArguments(_Checked):
     provider: str | None = None
     model: str | None = None
     base_url: str | None = None
@@ -93,11 +100,11 @@ class Job:
 
     tool: str
     workflow: str  # the name its run record carries
-    arguments: type[BaseModel]
+    arguments: type[_Checked]
     run: Runner
     needs_workspace: bool = True
 
-    def validate(self, arguments: dict[str, Any], settings: Settings | None = None) -> BaseModel:
+    def validate(self, arguments: dict[str, Any], settings: Settings | None = None) -> _Checked:
         """The arguments checked as the tool checks them (with `settings`, what depends on the configuration
         too); a `UsageError` naming what is wrong."""
         try:
@@ -107,10 +114,9 @@ class Job:
                 f"{'.'.join(map(str, error['loc'])) or 'arguments'}: {error['msg']}" for error in exc.errors()
             )
             raise UsageError(f"invalid arguments for {self.tool}: {problems}") from None
-        if settings is not None and isinstance(checked, _SecondOpinion):
+        if settings is not None:
             checked.check(settings)
-        prepare = getattr(checked, "prepared", None)
-        return checked if prepare is None else prepare()
+        return checked.prepared()
 
 
 async def _review(runtime: Runtime, arguments: ReviewArguments, progress: ProgressCallback | None) -> BaseModel:

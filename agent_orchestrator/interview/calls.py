@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 TRANSPORT_ERRORS: frozenset[ErrorKind] = frozenset(
     {"timeout", "unreachable", "server_error", "rate_limited", "auth_failed", "not_found", "skipped"}
 )
+# A case these errors ended got no answer (the endpoint failed, or the interview's deadline came first):
+# it says nothing about what the worker would have answered.
+UNANSWERED_ERRORS: frozenset[CaseError] = frozenset({*TRANSPORT_ERRORS, "deadline"})
 MAX_ANSWER_CHARS = 65_536
 _VALIDATION_HEADER = re.compile(r"\d+ validation errors?\b")
 _ERROR_TAIL = re.compile(r"\s*\[type=.*$")  # pydantic's error type and the (worker's) input value

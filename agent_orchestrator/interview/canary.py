@@ -21,12 +21,11 @@ from agent_orchestrator.agents.bounds import CallBounds
 from agent_orchestrator.agents.usage import UsageSink
 from agent_orchestrator.domain.drift import DriftCheck
 from agent_orchestrator.domain.profile import DIMENSIONS, CheckResult, Dimension, WorkerCapabilityProfile
-from agent_orchestrator.interview.calls import TRANSPORT_ERRORS, InterviewDeadline
+from agent_orchestrator.interview.calls import UNANSWERED_ERRORS, InterviewDeadline
 from agent_orchestrator.interview.case import GradingEnv, InterviewCase
 from agent_orchestrator.interview.runner import run_suite
-from agent_orchestrator.interview.scoring import routing_policy
 from agent_orchestrator.interview.suite import build_suite
-from agent_orchestrator.interview.trust import reinterview_command
+from agent_orchestrator.interview.trust import reinterview_command, restricted
 from agent_orchestrator.policies.redaction import Redactor
 
 CANARY_CASES = 3
@@ -77,7 +76,7 @@ async def run_canary(
         worker_id=profile.worker_id,
         output_mode=profile.output_mode,
     )
-    unanswered = [r for r in suite_run.cases if r.error in TRANSPORT_ERRORS or r.error == "deadline"]
+    unanswered = [r for r in suite_run.cases if r.error in UNANSWERED_ERRORS]
     answered = [r for r in suite_run.cases if r not in unanswered]
     failed = [r for r in answered if not r.passed]
     failures = [f"{r.case_id}: {_first_failure(r.checks)}" for r in failed]
@@ -103,10 +102,7 @@ def with_canary(profile: WorkerCapabilityProfile, check: DriftCheck) -> WorkerCa
     why = f"drift canary failed at {when}: {check.detail} ({'; '.join(check.failed[:2])})"
     return updated.model_copy(
         update={
-            "status": "blocked",
-            "supported_task_types": [],
-            "unsupported_task_types": [*profile.supported_task_types, *profile.unsupported_task_types],
-            "routing_policy": routing_policy("blocked", []),
+            **restricted(profile, "blocked"),
             "reasons": [why, *profile.reasons],
             "recommended_actions": [
                 f"re-interview it; it gets no work until then: `{reinterview_command(profile)}`",

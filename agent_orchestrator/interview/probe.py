@@ -35,7 +35,7 @@ from agent_orchestrator.agents.usage import UsageSink
 from agent_orchestrator.domain.output_modes import OUTPUT_MODES, OutputMode, OutputModeTrial
 from agent_orchestrator.domain.profile import CaseResult, Dimension
 from agent_orchestrator.domain.progress import ProgressCallback
-from agent_orchestrator.interview.calls import CUT_DETAIL, TRANSPORT_ERRORS, InterviewDeadline
+from agent_orchestrator.interview.calls import CUT_DETAIL, UNANSWERED_ERRORS, InterviewDeadline
 from agent_orchestrator.interview.case import GradingEnv, InterviewCase
 from agent_orchestrator.interview.runner import Interviewer, SuiteRun, not_asked
 from agent_orchestrator.interview.scoring import PASS_THRESHOLD
@@ -170,7 +170,7 @@ def no_mode_reason(trials: Sequence[OutputModeTrial]) -> str:
 
 def _endpoint_silent(results: Sequence[CaseResult]) -> bool:
     """Every case failed at the endpoint or at the deadline: the mode itself was never tested."""
-    return bool(results) and all(r.error in TRANSPORT_ERRORS or r.error == "deadline" for r in results)
+    return bool(results) and all(r.error in UNANSWERED_ERRORS for r in results)
 
 
 def _cut(result: CaseResult) -> bool:

@@ -136,6 +136,11 @@ def decide_status(
     return "limited"
 
 
+def unsupported_task_types(supported: list[TaskType]) -> list[TaskType]:
+    """Every task type not in `supported`, in the suite's order."""
+    return [r.task_type for r in TASK_REQUIREMENTS if r.task_type not in supported]
+
+
 def routing_policy(status: WorkerStatus, supported: list[TaskType]) -> RoutingPolicy:
     if status == "blocked":
         return RoutingPolicy(
@@ -246,7 +251,7 @@ def build_result(spec: ModelSpec, run: SuiteRun, meta: InterviewMeta) -> Intervi
         status=status,
         scores=scores,
         supported_task_types=supported,
-        unsupported_task_types=[r.task_type for r in TASK_REQUIREMENTS if r.task_type not in supported],
+        unsupported_task_types=unsupported_task_types(supported),
         reasons=[*([run.no_mode_works] if run.no_mode_works else []), *failure_reasons(scores, reliability)],
         recommended_actions=[
             *([NO_MODE_ACTION] if run.no_mode_works else []),

@@ -11,19 +11,20 @@ with an empty record) lifts the limit.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from agent_orchestrator.config import Settings
 from agent_orchestrator.domain.profile import (
     LOW_RISK_TASK_TYPES,
-    TASK_REQUIREMENTS,
     TaskType,
     WorkerCapabilityProfile,
 )
+from agent_orchestrator.domain.status import WorkerStatus
 from agent_orchestrator.domain.track_record import Downgrade, JudgedOutput
-from agent_orchestrator.interview.scoring import routing_policy
+from agent_orchestrator.interview.scoring import routing_policy, unsupported_task_types
 
 
 @dataclass(frozen=True)
@@ -70,19 +71,41 @@ def record_judged(
 
 def downgraded(profile: WorkerCapabilityProfile, why: str, now: datetime) -> WorkerCapabilityProfile:
     """The profile limited for `why`: the low-risk task types it had, a limited interview's routing policy."""
-    supported: list[TaskType] = [t for t in profile.supported_task_types if t in LOW_RISK_TASK_TYPES]
     record = profile.track_record.model_copy(update={"downgrade": Downgrade(at=now, reason=why)})
     return profile.model_copy(
         update={
-            "status": "limited",
-            "supported_task_types": supported,
-            "unsupported_task_types": [r.task_type for r in TASK_REQUIREMENTS if r.task_type not in supported],
-            "routing_policy": routing_policy("limited", supported),
+            **restricted(profile, "limited"),
             "reasons": [*profile.reasons, f"track record: {why}"],
             "recommended_actions": [*profile.recommended_actions, reinterview_action(profile)],
             "track_record": record,
         }
     )
+
+
+def restricted(profile: WorkerCapabilityProfile, status: WorkerStatus) -> dict[str, Any]:
+    """The fields that put a worker at `status` (limited or blocked) after its interview, as an interview
+    ending there would: the task types it keeps (limited: its low-risk ones; blocked: none) and the policy."""
+    supported: list[TaskType] = (
+        [t for t in profile.supported_task_types if t in LOW_RISK_TASK_TYPES] if status == "limited" else []
+    )
+    return {
+        "status": status,
+        "supported_task_types": supported,
+        "unsupported_task_types": unsupported_task_types(supported),
+        "routing_policy": routing_policy(status, supported),
+    }
+
+
+def unless_reinterviewed(
+    evaluated_at: datetime, change: Callable[[WorkerCapabilityProfile], WorkerCapabilityProfile]
+) -> Callable[[WorkerCapabilityProfile], WorkerCapabilityProfile]:
+    """`change` for a profile store update, applied only while the saved profile is still the one made at
+    `evaluated_at`: a profile saved since (a re-interview) is not judged by what its predecessor did."""
+
+    def apply(saved: WorkerCapabilityProfile) -> WorkerCapabilityProfile:
+        return change(saved) if saved.evaluated_at == evaluated_at else saved
+
+    return apply
 
 
 def reinterview_command(profile: WorkerCapabilityProfile) -> str:

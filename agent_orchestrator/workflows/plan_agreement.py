@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from agent_orchestrator.agents.calls import call_agent
 from agent_orchestrator.agents.models import DraftPlan, PlanStep, Risk
@@ -28,7 +27,14 @@ from agent_orchestrator.providers import ModelSpec
 from agent_orchestrator.workflows.failures import StepFailure
 from agent_orchestrator.workflows.plan_result import PlanRisk, PlanSecondOpinion, ProposedPlan
 from agent_orchestrator.workflows.recorder import RunContext
-from agent_orchestrator.workflows.second_opinion import alongside, same_risk, second_agent, unavailable_warning
+from agent_orchestrator.workflows.second_opinion import (
+    alongside,
+    confirmed,
+    same_risk,
+    second_agent,
+    single_source,
+    unavailable_warning,
+)
 
 SecondDraft = DraftPlan | StepFailure
 
@@ -88,13 +94,11 @@ def compare_plans(
     pairs = pair_risks(plan.risks, second.risks)
     risks: list[PlanRisk] = []
     for index, risk in enumerate(plan.risks):
-        other = second.risks[pairs[index]] if index in pairs else None
-        if other is None:
-            risks.append(risk.model_copy(update={"agreement": "single-source", "sources": [leader_model]}))
-            continue
-        severity = other.severity if other.severity != risk.severity else None
-        update: dict[str, Any] = {"agreement": "confirmed", "sources": [leader_model, second_model]}
-        risks.append(risk.model_copy(update=update | {"other_severity": severity}))
+        if index not in pairs:
+            risks.append(single_source(risk, leader_model))
+        else:
+            other = second.risks[pairs[index]]
+            risks.append(confirmed(risk, risk.severity, other.severity, [leader_model, second_model]))
     paired = set(pairs.values())
     for index, risk in enumerate(second.risks):
         if index not in paired:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 U = TypeVar("U")
 OutputT = TypeVar("OutputT")
+Marked = TypeVar("Marked", bound=BaseModel)  # a review finding or a plan risk, with `agreement` and `sources`
 Agreement = Literal["confirmed", "single-source"]
 SecondOpinionOutcome = Literal["compared", "unavailable", "rejected"]
 ROLE = "second-opinion"  # the role its calls are recorded under (`ao usage --by role`)
@@ -147,6 +148,17 @@ async def alongside(
     if errors:
         raise errors[0]
     return values[0], seconds[0]
+
+
+def confirmed(entry: Marked, severity: str, other_severity: str, models: list[str]) -> Marked:
+    """`entry` (a finding or a risk) as both models named it: `other_severity` kept when it differs."""
+    differs = other_severity if other_severity != severity else None
+    return entry.model_copy(update={"agreement": "confirmed", "sources": models, "other_severity": differs})
+
+
+def single_source(entry: Marked, model: str) -> Marked:
+    """`entry` (a finding or a risk) as only `model` named it."""
+    return entry.model_copy(update={"agreement": "single-source", "sources": [model]})
 
 
 def unavailable_warning(model: str, failure: StepFailure, what: str) -> str:

@@ -26,7 +26,7 @@ from agent_orchestrator.interview.calls import InterviewDeadline
 from agent_orchestrator.interview.canary import run_canary, with_canary
 from agent_orchestrator.interview.case import GradingEnv
 from agent_orchestrator.interview.routing import LEADER, Candidate
-from agent_orchestrator.interview.trust import reinterview_command
+from agent_orchestrator.interview.trust import reinterview_command, unless_reinterviewed
 from agent_orchestrator.interview.typescript import find_typescript_toolchain
 from agent_orchestrator.providers import resolve_spec
 from agent_orchestrator.workflows.plan_result import ProposedPlan
@@ -102,11 +102,7 @@ async def _canary(run: RunContext, profile: WorkerCapabilityProfile) -> DriftChe
         deadline=deadline,
     )
     if check.outcome != "not_run":
-
-        def change(saved: WorkerCapabilityProfile) -> WorkerCapabilityProfile:
-            # A profile saved since (a re-interview) is not judged by a canary its predecessor answered.
-            return saved if saved.evaluated_at != profile.evaluated_at else with_canary(saved, check)
-
+        change = unless_reinterviewed(profile.evaluated_at, partial(with_canary, check=check))
         # The store locks and fsyncs: off the event loop.
         await anyio.to_thread.run_sync(partial(runtime.profiles.update, profile.worker_id, change))
     return check

@@ -23,7 +23,7 @@ from agent_orchestrator.domain.profile import WorkerCapabilityProfile
 from agent_orchestrator.domain.steps import recorded_step
 from agent_orchestrator.domain.track_record import JudgedOutput, JudgedVerdict
 from agent_orchestrator.errors import AOError
-from agent_orchestrator.interview.trust import TrustRule, record_judged, reinterview_command
+from agent_orchestrator.interview.trust import TrustRule, record_judged, reinterview_command, unless_reinterviewed
 from agent_orchestrator.runtime import Runtime
 from agent_orchestrator.workflows.leader_worker.fallbacks import FallbackWorker
 from agent_orchestrator.workflows.leader_worker.result import StepOutcome
@@ -120,14 +120,12 @@ def _update_one(
     downgrades: list[WorkerCapabilityProfile] = []
 
     def change(profile: WorkerCapabilityProfile) -> WorkerCapabilityProfile:
-        if profile.evaluated_at != evaluated_at:  # re-interviewed since the run started: its record is fresh
-            return profile
         changed = record_judged(profile, entries, rule, now)
         if changed.status != profile.status:
             downgrades.append(changed)
         return changed
 
-    runtime.profiles.update(worker_id, change)
+    runtime.profiles.update(worker_id, unless_reinterviewed(evaluated_at, change))
     if not downgrades or (downgrade := downgrades[-1].track_record.downgrade) is None:
         return None
     return (

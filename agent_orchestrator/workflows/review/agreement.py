@@ -30,7 +30,9 @@ from agent_orchestrator.workflows.review.result import ReviewFinding
 from agent_orchestrator.workflows.second_opinion import (
     SecondOpinionSummary,
     alongside,
+    confirmed,
     second_agent,
+    single_source,
     unavailable_warning,
 )
 
@@ -117,16 +119,12 @@ def mark_agreement(
     for finding in primary:
         other = second_at.get((finding.file, finding.line))
         if other is None:
-            marked.append(finding.model_copy(update={"agreement": "single-source", "sources": [primary_model]}))
-            continue
-        severity = other.severity if other.severity != finding.severity else None
-        update = {"agreement": "confirmed", "sources": [primary_model, second_model], "other_severity": severity}
-        marked.append(finding.model_copy(update=update))
+            marked.append(single_source(finding, primary_model))
+        else:
+            marked.append(confirmed(finding, finding.severity, other.severity, [primary_model, second_model]))
     cited = {(finding.file, finding.line) for finding in primary}
     marked += [
-        finding.model_copy(update={"agreement": "single-source", "sources": [second_model]})
-        for finding in second
-        if (finding.file, finding.line) not in cited
+        single_source(finding, second_model) for finding in second if (finding.file, finding.line) not in cited
     ]
     return marked
 
