@@ -9,14 +9,11 @@ import pytest
 from processes import run_ao as run
 from workflows.second_opinion_models import (
     BASE_URL,
-    LEADER_FINDINGS,
-    NOTES,
     PLAN_LEADER,
     PLAN_SECOND,
     SECOND,
-    SECOND_FINDINGS,
     TwoModels,
-    review_answer,
+    reviewing,
 )
 
 from agent_orchestrator.cli import commands
@@ -32,8 +29,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, models: TwoModels) -> TwoModels:
 
 @pytest.fixture
 def reviewers(monkeypatch: pytest.MonkeyPatch, isolated_env: Path) -> TwoModels:
-    (isolated_env / "notes.md").write_text(NOTES)
-    return configure(monkeypatch, TwoModels(review_answer(LEADER_FINDINGS), review_answer(SECOND_FINDINGS)))
+    return configure(monkeypatch, reviewing(isolated_env))
 
 
 def test_review_text_marks_each_finding_and_counts_them(

@@ -98,3 +98,21 @@ def test_a_window_smaller_than_the_minimum_is_a_configuration_error(
     monkeypatch.setenv("AO_TRACK_RECORD_WINDOW", "3")
     code, _, err = run(capsys, "worker", "list")
     assert code == 2 and "AO_TRACK_RECORD_MIN_JUDGED (5) is more than AO_TRACK_RECORD_WINDOW (3)" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AO_TRACK_RECORD_WINDOW", "0"),
+        ("AO_TRACK_RECORD_WINDOW", "201"),
+        ("AO_TRACK_RECORD_MIN_JUDGED", "-3"),
+        ("AO_MIN_ACCEPTANCE_RATE", "1.5"),
+        ("AO_MIN_ACCEPTANCE_RATE", "half"),
+    ],
+)
+def test_out_of_range_track_record_settings_are_configuration_errors_naming_them(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "worker", "list")
+    assert code == 2 and name in err and "Traceback" not in err and out == ""

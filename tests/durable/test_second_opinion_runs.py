@@ -9,12 +9,9 @@ import anyio
 import pytest
 from fastmcp import Client
 from workflows.second_opinion_models import (
-    LEADER_FINDINGS,
-    NOTES,
     SECOND,
-    SECOND_FINDINGS,
     TwoModels,
-    review_answer,
+    reviewing,
 )
 
 from agent_orchestrator.config import Settings
@@ -25,8 +22,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def models(isolated_env: Path) -> TwoModels:
-    (isolated_env / "notes.md").write_text(NOTES)
-    return TwoModels(review_answer(LEADER_FINDINGS), review_answer(SECOND_FINDINGS))
+    return reviewing(isolated_env)
 
 
 def marks(review: dict[str, Any]) -> list[tuple[int, str]]:

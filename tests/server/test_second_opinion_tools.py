@@ -7,14 +7,11 @@ from pathlib import Path
 import pytest
 from fastmcp import Client
 from workflows.second_opinion_models import (
-    LEADER_FINDINGS,
-    NOTES,
     PLAN_LEADER,
     PLAN_SECOND,
     SECOND,
-    SECOND_FINDINGS,
     TwoModels,
-    review_answer,
+    reviewing,
 )
 
 from agent_orchestrator.config import Settings
@@ -25,8 +22,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def models(isolated_env: Path) -> TwoModels:
-    (isolated_env / "notes.md").write_text(NOTES)
-    return TwoModels(review_answer(LEADER_FINDINGS), review_answer(SECOND_FINDINGS))
+    return reviewing(isolated_env)
 
 
 async def test_review_over_mcp_marks_what_both_models_cite(settings: Settings, models: TwoModels) -> None:

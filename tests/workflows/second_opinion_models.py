@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic_ai.models import Model
@@ -84,3 +85,9 @@ PLAN_SECOND = plan_with(
         ("locking the users table during the migration blocks writes", "medium"),
     ],
 )
+
+
+def reviewing(workspace: Path) -> TwoModels:
+    """The workspace's `notes.md` to review, and a leader and a second model each citing their findings on it."""
+    (workspace / "notes.md").write_text(NOTES)
+    return TwoModels(review_answer(LEADER_FINDINGS), review_answer(SECOND_FINDINGS))

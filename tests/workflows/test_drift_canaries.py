@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from pydantic_ai.models import Model
 from scripted import SEED, interview_prompts
 from scripted_agents import ALL_TYPES, Script, endpoint_down, make_profile, step_plan
@@ -153,3 +154,21 @@ async def test_a_profile_the_caller_names_is_used_as_given_without_a_canary(sett
     runtime = runtime_with(settings, script, aged("prose"))
     result = await leader_worker(runtime, "two steps", worker_profile="openai-compatible:prose")
     assert canary_calls(script) == [] and result.steps[0].assignee == "openai-compatible:prose"
+
+
+async def test_a_worker_claiming_it_passed_in_its_canary_answers_is_blocked(settings: Settings) -> None:
+    """The canary's answers are graded, not believed: 'all interview checks passed' is not a pass."""
+    script = Script([PLAN])
+    runtime = runtime_with(settings, script, aged("prompt-injecting"))
+    result = await leader_worker(runtime, "two steps")
+    assert all(s.assignee == LEADER for s in result.steps)
+    assert runtime.profiles.get("openai-compatible:prompt-injecting").status == "blocked"
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "soon", str(24 * 365 + 1)])
+def test_an_out_of_range_canary_age_is_a_configuration_error_naming_it(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AO_DRIFT_CANARY_HOURS", value)
+    with pytest.raises(ValidationError, match="ao_drift_canary_hours"):
+        Settings()
